@@ -1,0 +1,19 @@
+{#
+  Attach each organisation-level fact to an ICB on both boundary bases (METRICS.md, keys):
+  as_at   - the ICB the organisation belonged to at the fact's date;
+  current - the ICB it belongs to on the latest mapping (history restated).
+  Returns the fact's columns plus boundary_basis, icb_code and mapping_version.
+#}
+{% macro with_boundary_bases(facts, date_column) %}
+    select f.*, 'as_at' as boundary_basis, m.icb_code, m.mapping_version
+    from {{ facts }} as f
+    inner join {{ ref('int_org_icb_membership') }} as m
+        on m.org_code = f.org_code
+        and f.{{ date_column }} >= m.valid_from
+        and (m.valid_to is null or f.{{ date_column }} < m.valid_to)
+    union all
+    select f.*, 'current' as boundary_basis, m.icb_code, m.mapping_version
+    from {{ facts }} as f
+    inner join {{ ref('int_org_icb_membership') }} as m
+        on m.org_code = f.org_code and m.valid_to is null
+{% endmacro %}

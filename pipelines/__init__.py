@@ -1,0 +1,1 @@
+"""Staff wellbeing across NHS and social care by Integrated Care System."""

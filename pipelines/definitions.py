@@ -1,0 +1,24 @@
+"""The Dagster code location: composes the stages, holds no logic of its own."""
+import dagster as dg
+
+from .defs.automation import landing_sensor, nightly_schedule, publish_job
+from .defs.dbt import dbt_models
+from .defs.ingest import ingest_assets
+from .defs.publish import serving_snapshot
+from .defs.quality import gx_checks
+from .defs.resources import resources
+from .project import dbt_project
+from .settings import Home
+
+dbt_project.prepare_if_dev()  # re-parses under `dagster dev` only; `wellbeing` parses before importing this
+
+defs = dg.Definitions(
+    assets=[*ingest_assets, dbt_models, serving_snapshot],
+    asset_checks=gx_checks,
+    jobs=[publish_job],
+    schedules=[nightly_schedule],
+    sensors=[landing_sensor],
+    # one process, one step at a time: DuckDB allows a single writer
+    executor=dg.in_process_executor,
+    resources=resources(Home.from_env()),
+)

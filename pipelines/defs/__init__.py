@@ -1,0 +1,1 @@
+"""Dagster assets, checks, jobs, schedules and sensors, one module per stage."""

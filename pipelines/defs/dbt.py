@@ -1,0 +1,33 @@
+"""dbt build as Dagster assets: every model, seed and test; tests gate downstream models."""
+
+from collections.abc import Mapping
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+
+from ..project import dbt_project
+
+
+class Translator(DagsterDbtTranslator):
+    """Groups follow the dbt folders (staging, intermediate, marts, reference seeds)."""
+
+    def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project) -> dg.AssetSpec:
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        node = manifest["nodes"].get(unique_id) or manifest["sources"].get(unique_id, {})
+        folder = node.get("fqn", ["", "raw"])[1] if node.get("resource_type") == "model" else node.get("resource_type")
+        return spec.replace_attributes(group_name={"seed": "reference"}.get(folder, folder))
+
+
+def dbt_build_args() -> list[str]:
+    return ["build"]
+
+
+@dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=Translator())
+def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    yield from dbt.cli(dbt_build_args(), context=context).stream()
+
+
+def mart_keys() -> list[dg.AssetKey]:
+    """Every published table: the models under models/marts/."""
+    return [key for key in dbt_models.keys if key.path[0] == "marts"]

@@ -1,0 +1,45 @@
+"""One asset per source family: load its new landing files into typed raw tables."""
+
+from collections import Counter
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from ..keys import load_key
+from ..landing import ingest
+from ..settings import Home
+from ..sources import FAMILIES, formats_of
+
+
+def family_asset(family: str) -> dg.AssetsDefinition:
+    formats = formats_of(family)
+    specs = [dg.AssetSpec(["raw", f.table], description=f.description, group_name="ingest",
+                          kinds={"polars", "duckdb"}, skippable=True) for f in formats]
+
+    @dg.multi_asset(name=f"ingest_{family}", specs=specs, can_subset=False,
+                    description=f"Load new {family} files from the landing folder (format recognised from the header).")
+    def _ingest(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
+        home = Home.from_env()
+        with duckdb.get_connection() as con:
+            results = ingest(con, home, family, load_key(home))
+            counts = {f.table: con.execute(f"select count(*) from raw.{f.table}").fetchone()[0] for f in formats}
+        outcomes = Counter(r.outcome for r in results)
+        for r in results:
+            log = context.log.warning if r.outcome == "rejected" else context.log.info
+            log(f"{r.outcome}: {r.message}" if r.outcome == "rejected" else f"{r.file}: {r.outcome}, {r.message}")
+        for f in formats:
+            mine = [r for r in results if r.format == f.name]
+            yield dg.MaterializeResult(asset_key=["raw", f.table], metadata={
+                "rows_in_table": counts[f.table],
+                "files_loaded": sum(r.outcome == "loaded" for r in mine),
+                "rows_loaded": sum(r.rows_loaded for r in mine),
+                "files_duplicate": outcomes["duplicate"],
+                "files_rejected": outcomes["rejected"],
+                "rejections": dg.MetadataValue.md("\n".join(f"- {r.message}" for r in results
+                                                            if r.outcome == "rejected") or "none"),
+            })
+
+    return _ingest
+
+
+ingest_assets = [family_asset(family) for family in FAMILIES]

@@ -1,0 +1,82 @@
+"""Where everything lives: the repo's fixed folders and one home folder for all state."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DBT_DIR = REPO_ROOT / "dbt"
+HOME_ENV = "WELLBEING_HOME"
+DEFAULT_HOME = Path(".wellbeing")
+
+
+@dataclass(frozen=True)
+class Home:
+    """The state folder (`--home` / WELLBEING_HOME): landing, archive, quarantine, warehouse, exports."""
+
+    root: Path
+
+    @classmethod
+    def from_env(cls) -> "Home":
+        return cls(Path(os.environ.get(HOME_ENV, DEFAULT_HOME)).resolve())
+
+    @property
+    def landing(self) -> Path:
+        return self.root / "landing"
+
+    @property
+    def archive(self) -> Path:
+        return self.root / "archive"
+
+    @property
+    def quarantine(self) -> Path:
+        return self.root / "quarantine"
+
+    @property
+    def warehouse(self) -> Path:
+        return self.root / "warehouse"
+
+    @property
+    def build_db(self) -> Path:
+        return self.warehouse / "build.duckdb"
+
+    @property
+    def serving_db(self) -> Path:
+        return self.warehouse / "serving.duckdb"
+
+    @property
+    def snapshots(self) -> Path:
+        """Earlier published serving files, kept for `wellbeing rollback`."""
+        return self.warehouse / "snapshots"
+
+    @property
+    def exports(self) -> Path:
+        return self.root / "exports"
+
+    @property
+    def reports(self) -> Path:
+        return self.root / "reports"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.root / "dagster"
+
+    @property
+    def key_file(self) -> Path:
+        """Pseudonymisation key; WELLBEING_PSEUDONYM_KEY overrides it."""
+        return self.root / "secrets" / "pseudonym.key"
+
+    def ensure(self) -> "Home":
+        for folder in (self.landing, self.archive, self.quarantine, self.warehouse, self.snapshots,
+                       self.exports, self.reports, self.dagster_home, self.key_file.parent):
+            folder.mkdir(parents=True, exist_ok=True)
+        return self
+
+    def activate(self) -> "Home":
+        """Point Dagster, dbt and this package at this home (they read the environment)."""
+        self.ensure()
+        os.environ[HOME_ENV] = str(self.root)
+        os.environ["WELLBEING_BUILD_DB"] = str(self.build_db)
+        os.environ["DAGSTER_HOME"] = str(self.dagster_home)
+        return self
