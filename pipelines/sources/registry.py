@@ -6,11 +6,12 @@ from pathlib import Path
 
 import polars as pl
 
-from . import sickness
+from . import reference, sickness, social_care, survey, turnover, workforce
 from .privacy import protect
 from .base import ROW, Format, RejectedFile, check_unique, decode, normalise_header, read_text_frame, typed
 
-FORMATS: tuple[Format, ...] = (*sickness.FORMATS,)
+FORMATS: tuple[Format, ...] = (*reference.FORMATS, *sickness.FORMATS, *workforce.FORMATS, *turnover.FORMATS,
+                                *survey.FORMATS, *social_care.FORMATS)
 FAMILIES: tuple[str, ...] = tuple(dict.fromkeys(f.family for f in FORMATS))
 XLSX_SUFFIXES = {".xlsx", ".xlsm"}
 

@@ -1,0 +1,4 @@
+"""social care extracts (formats to come)."""
+from .base import Format
+
+FORMATS: tuple[Format, ...] = ()

@@ -1,0 +1,4 @@
+"""survey extracts (formats to come)."""
+from .base import Format
+
+FORMATS: tuple[Format, ...] = ()
