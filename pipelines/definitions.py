@@ -8,7 +8,6 @@ from .defs.publish import serving_snapshot
 from .defs.quality import gx_checks
 from .defs.resources import resources
 from .project import dbt_project
-from .settings import Home
 
 dbt_project.prepare_if_dev()  # re-parses under `dagster dev` only; `wellbeing` parses before importing this
 
@@ -20,5 +19,5 @@ defs = dg.Definitions(
     sensors=[landing_sensor],
     # one process, one step at a time: DuckDB allows a single writer
     executor=dg.in_process_executor,
-    resources=resources(Home.from_env()),
+    resources=resources(),
 )
