@@ -118,7 +118,7 @@ def _print_run(summary, home: Home, seconds: float) -> None:
         print(f"ICSs covered: {status['icss']}")
     else:
         print(f"NOT published: the previous snapshot (if any) is still served from {home.serving_db}")
-    print(f"run {summary.run_id[:8]} took {seconds:.0f} s")
+    print(f"run {summary.run_id[:8]} took {seconds:.0f} s; full log: {home.reports / 'last_run.log'}")
 
 
 def cmd_status(home: Home, args) -> int:

@@ -17,7 +17,7 @@ import polars as pl
 
 from .settings import Home
 from .sources import FORMATS, ROW, Format, RejectedFile, read, recognise
-from .sources.registry import sniff_columns
+from .sources.registry import load_note, sniff_columns
 
 DUCKDB_TYPES = {pl.String: "VARCHAR", pl.Float64: "DOUBLE", pl.Int64: "BIGINT", pl.Date: "DATE",
                 pl.Datetime: "TIMESTAMP", pl.Boolean: "BOOLEAN"}
@@ -99,7 +99,7 @@ def load_file(con: duckdb.DuckDBPyConnection, home: Home, path: Path, key: bytes
         con.execute(f"insert into raw.{fmt.table} by name select * from incoming")
         con.unregister("incoming")
         result = LoadResult(path.name, sha, fmt.name, fmt.family, "loaded", df.height, df.height, superseded,
-                            f"loaded {df.height} rows into raw.{fmt.table}"
+                            f"loaded {df.height} rows into raw.{fmt.table}" + load_note(fmt, df)
                             + (f"; superseded {superseded} rows of an earlier load of {path.name}" if superseded else ""))
         _log(con, result, None)
         con.execute("commit")
@@ -142,7 +142,7 @@ def _check_not_loaded_elsewhere(con, fmt: Format, df: pl.DataFrame, name: str) -
 def _reject(con, home: Home, path: Path, fmt: Format | None, err: RejectedFile) -> LoadResult:
     sha = file_sha256(path)
     where = _move(path, home.quarantine)
-    Path(where).with_name(Path(where).name + ".reason.txt").write_text(str(err) + "\n")
+    (home.root / where).with_name(Path(where).name + ".reason.txt").write_text(str(err) + "\n")
     result = LoadResult(path.name, sha, fmt.name if fmt else None, fmt.family if fmt else None, "rejected",
                         message=str(err))
     return _log(con, result, where)

@@ -1,6 +1,7 @@
 """Running the publish job in-process against a home folder, and reading back what happened."""
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import subprocess
@@ -63,7 +64,7 @@ def stage_landing(home: Home, source: Path) -> list[Path]:
     return copied
 
 
-def run_pipeline(home: Home) -> RunSummary:
+def run_pipeline(home: Home, log_level: str = "WARNING") -> RunSummary:
     """Load, build, check and publish; the summary says what was loaded, which gates failed, what was published."""
     import dagster as dg
 
@@ -71,8 +72,12 @@ def run_pipeline(home: Home) -> RunSummary:
     from .definitions import defs
 
     started = datetime.now(timezone.utc).replace(tzinfo=None)
-    with dg.DagsterInstance.get() as instance:
-        result = defs.resolve_job_def("publish").execute_in_process(instance=instance, raise_on_error=False)
+    # dbt's own progress lines go to the run log, not the terminal
+    with dg.DagsterInstance.get() as instance, open(home.reports / "last_run.log", "w") as log, \
+            contextlib.redirect_stdout(log):
+        result = defs.resolve_job_def("publish").execute_in_process(
+            instance=instance, raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}})
         checks = [_check(e) for e in result.all_events if e.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION]
         published = next((e.event_specific_data.materialization.metadata for e in result.all_events
                           if e.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION

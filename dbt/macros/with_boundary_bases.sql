@@ -1,7 +1,9 @@
 {#
   Attach each organisation-level fact to an ICB on both boundary bases (METRICS.md, keys):
   as_at   - the ICB the organisation belonged to at the fact's date;
-  current - the ICB it belongs to on the latest mapping (history restated).
+  current - the ICB it maps to today: its own latest membership, followed through ICB mergers and re-codings;
+            when its last ICB was split, where its successor organisation is today (never a guess: an
+            organisation that cannot be placed is left out of the current basis).
   Returns the fact's columns plus boundary_basis, icb_code and mapping_version.
 #}
 {% macro with_boundary_bases(facts, date_column) %}
@@ -12,8 +14,8 @@
         and f.{{ date_column }} >= m.valid_from
         and (m.valid_to is null or f.{{ date_column }} < m.valid_to)
     union all
-    select f.*, 'current' as boundary_basis, m.icb_code, m.mapping_version
+    select f.*, 'current' as boundary_basis, m.current_icb_code as icb_code, m.mapping_version
     from {{ facts }} as f
     inner join {{ ref('int_org_icb_membership') }} as m
-        on m.org_code = f.org_code and m.valid_to is null
+        on m.org_code = f.org_code and m.is_latest_membership and m.current_icb_code is not null
 {% endmacro %}

@@ -1,18 +1,39 @@
-"""Typed reading of one extract: bytes -> polars frame, or a RejectedFile naming file, row and column.
+"""Typed reading of one extract: polars frame of strings -> typed frame, or a RejectedFile naming file, row, column.
 
 Pure functions only: nothing here touches the warehouse or moves files.
 Row numbers in messages are line numbers in the file (the header is line 1).
 """
 from __future__ import annotations
 
+import csv
 import io
+import re
 from dataclasses import dataclass, field
-from pathlib import Path
+from datetime import date
 from typing import Callable
 
 import polars as pl
 
 ROW = "_source_row"
+# Cells meaning "no value" in every published format (PROVENANCE: the survey export writes a literal NA).
+NULL_MARKERS = ("", "NA")
+# Plausible dates for any extract: nothing in the NHS data predates the NHS (5 July 1948) or lies past 2100.
+EARLIEST_DATE = date(1948, 7, 5)
+LATEST_DATE = date(2100, 1, 1)
+# Organisation codes are ODS codes: 3 to 6 upper-case letters and digits (trusts RXX, sites RXX01, ICBs QXX...).
+ODS_CODE = r"^[A-Z0-9]{3,6}$"
+
+# Column names that carry a person's direct identity; record-level contracts never hold them raw.
+_IDENTIFIER_NAMES = re.compile(
+    r"(full|first|last|given|family|middle|maiden|employee|staff|person|patient|respondent)?_?(names?|surname|forenames?)"
+    r"|nhs_?(number|no|num)|n_?i_?(number|no)|nino|national_insurance(_number)?"
+    r"|(home_)?post_?code|(home_)?address(_line_?\d)?|e_?mail(_address)?|(tele)?phone(_number)?|mobile(_number)?"
+    r"|date_of_birth|dob|birth_?date")
+
+
+def looks_like_identifier(column: str) -> bool:
+    """True for a column such as surname, nhs_number, NI number, postcode, address, email, phone, date of birth."""
+    return bool(_IDENTIFIER_NAMES.fullmatch(re.sub(r"[^a-z0-9]+", "_", column.lower()).strip("_")))
 
 
 class RejectedFile(Exception):
@@ -31,10 +52,20 @@ class Column:
     required: bool = True
     nullable: bool = False
     date_format: str | None = None
-    min: float | None = None
-    max: float | None = None
+    min: float | date | None = None
+    max: float | date | None = None
     # record-level privacy: "pseudonymise" (keyed hash) or "age_band" (date of birth -> band)
     privacy: str | None = None
+    # the header in the file (lower case) when it differs from the column's name in the warehouse
+    header: str | None = None
+    # a regular expression the (string) value must match, e.g. an ODS code
+    pattern: str | None = None
+    # the only values allowed
+    values: tuple[str, ...] | None = None
+
+    @property
+    def source(self) -> str:
+        return self.header or self.name
 
 
 @dataclass(frozen=True)
@@ -54,16 +85,32 @@ class Format:
     description: str = ""
     # extra row rules: (message, column, polars expression that is True for a bad row)
     rules: tuple[tuple[str, str, pl.Expr], ...] = field(default_factory=tuple)
+    # header columns matching this Column's name as a regular expression take its type and bounds
+    # (e.g. the question columns of a respondent-level survey file, which differ by year)
+    variable: Column | None = None
     # reshape after typing (e.g. a wide export to long form); must keep the _source_row column
     reshape: Callable[[pl.DataFrame], pl.DataFrame] | None = None
+    # the columns reshape produces (the raw table's columns); None when reshape keeps `columns`
+    output: tuple[Column, ...] | None = None
 
     @property
     def required(self) -> set[str]:
-        return {c.name for c in self.columns if c.required}
+        return {c.source for c in self.columns if c.required}
 
     @property
     def known(self) -> set[str]:
-        return {c.name for c in self.columns}
+        return {c.source for c in self.columns}
+
+    def unknown(self, header: set[str]) -> list[str]:
+        """Header columns this format does not know (variable columns are known)."""
+        pattern = re.compile(self.variable.name) if self.variable else None
+        return sorted(c for c in header - self.known if not (pattern and pattern.fullmatch(c)))
+
+    @property
+    def stored(self) -> tuple[tuple[str, pl.DataType], ...]:
+        """The raw table's columns (before the load metadata): dates of birth are stored as age bands."""
+        return tuple(("age_band", pl.String) if c.privacy == "age_band" else (c.name, c.dtype)
+                     for c in (self.output or self.columns))
 
 
 def decode(data: bytes) -> str:
@@ -77,17 +124,12 @@ def decode(data: bytes) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def normalise_header(name: str) -> str:
-    return name.strip().strip('"').strip().lower()
-
-
 def read_text_frame(text: str, file: str, header: bool = True) -> pl.DataFrame:
-    """All columns as strings, with the file line number of each row."""
+    """A small file's text as a frame of strings, with the file line number of each row."""
     if not text.strip():
         raise RejectedFile(file, "the file is empty")
     try:
-        df = pl.read_csv(text.encode(), has_header=header, infer_schema=False,
-                         raise_if_empty=True)
+        df = pl.read_csv(text.encode(), has_header=header, infer_schema=False, raise_if_empty=True)
     except (pl.exceptions.ComputeError, pl.exceptions.NoDataError) as err:
         raise RejectedFile(file, f"not a readable CSV table ({str(err).splitlines()[0]})", row=_ragged_row(text)) from err
     if header:
@@ -97,12 +139,9 @@ def read_text_frame(text: str, file: str, header: bool = True) -> pl.DataFrame:
 
 
 def _ragged_row(text: str) -> int | None:
-    """Line number of the first row whose field count differs from the header's (for the message)."""
-    import csv
-
-    reader = csv.reader(io.StringIO(text))
+    """Line number of the first row whose field count differs from the first row's (for the message)."""
     width = None
-    for line, fields in enumerate(reader, start=1):
+    for line, fields in enumerate(csv.reader(io.StringIO(text)), start=1):
         if width is None:
             width = len(fields)
         elif fields and len(fields) != width:
@@ -110,47 +149,54 @@ def _ragged_row(text: str) -> int | None:
     return None
 
 
+def normalise_header(name: str) -> str:
+    return name.strip().strip('"').strip().lower()
+
+
+def drop_blank_rows(df: pl.DataFrame) -> pl.DataFrame:
+    """Blank lines read as rows of nulls; they are not data."""
+    values = [c for c in df.columns if c != ROW]
+    return df.filter(~pl.all_horizontal(pl.col(values).is_null())) if values else df
+
+
+def _cast(col: Column, raw: pl.Expr) -> pl.Expr:
+    if col.dtype == pl.Date:
+        return raw.str.to_date(col.date_format or "%Y-%m-%d", strict=False)
+    if col.dtype == pl.Datetime:
+        return raw.str.to_datetime(col.date_format or "%Y-%m-%dT%H:%M:%S", strict=False, time_unit="us")
+    if col.dtype == pl.String:
+        return raw
+    # thousands separators appear in published counts ("1,234")
+    return raw.str.replace_all(",", "").cast(col.dtype, strict=False)
+
+
+def _expected(col: Column) -> str:
+    if col.dtype in (pl.Date, pl.Datetime):
+        return f"a date like {col.date_format or ('%Y-%m-%d' if col.dtype == pl.Date else '%Y-%m-%dT%H:%M:%S')}"
+    return "a whole number" if col.dtype.is_integer() else "a number"
+
+
 def typed(df: pl.DataFrame, fmt: Format, file: str) -> pl.DataFrame:
-    """Cast string columns to the format's types; reject the first value that will not cast."""
+    """Cast string columns to the format's types; reject the first value that will not cast or breaks a rule."""
+    df = drop_blank_rows(df)
     if df.height == 0:
         raise RejectedFile(file, "the file has a header but no data rows")
+    present = [c for c in fmt.columns if c.source in df.columns]
+    if fmt.variable is not None:
+        pattern = re.compile(fmt.variable.name)
+        present += [Column(c, fmt.variable.dtype, required=False, nullable=True, min=fmt.variable.min,
+                           max=fmt.variable.max) for c in df.columns if c != ROW and pattern.fullmatch(c)]
+    missing = [c for c in fmt.columns if c.source not in df.columns]
     exprs = []
-    for col in fmt.columns:
-        if col.name not in df.columns:
-            exprs.append(pl.lit(None, dtype=col.dtype).alias(col.name))
-            continue
-        raw = pl.col(col.name).str.strip_chars()
-        raw = pl.when(raw.is_in(["", "NA"])).then(None).otherwise(raw)
-        if col.dtype == pl.Date:
-            cast = raw.str.to_date(col.date_format or "%Y-%m-%d", strict=False)
-        elif col.dtype == pl.Datetime:
-            cast = raw.str.to_datetime(strict=False, time_unit="us")
-        elif col.dtype == pl.String:
-            cast = raw
-        else:
-            cast = raw.str.replace_all(",", "").cast(col.dtype, strict=False)
-        exprs.append(raw.alias(f"__raw_{col.name}"))
-        exprs.append(cast.alias(col.name))
+    for col in present:
+        raw = pl.col(col.source).str.strip_chars()
+        raw = pl.when(raw.is_in(NULL_MARKERS)).then(None).otherwise(raw)
+        exprs += [raw.alias(f"__raw_{col.name}"), _cast(col, raw).alias(col.name)]
     out = df.select(pl.col(ROW), *exprs)
-    for col in fmt.columns:
-        if col.name not in df.columns:
-            continue
-        bad = out.filter(pl.col(f"__raw_{col.name}").is_not_null() & pl.col(col.name).is_null())
-        if bad.height:
-            value = bad[f"__raw_{col.name}"][0]
-            expected = f"a date like {col.date_format or '%Y-%m-%d'}" if col.dtype == pl.Date else f"a {col.dtype}"
-            raise RejectedFile(file, f"'{value}' is not {expected}", bad[ROW][0], col.name)
-        if col.required and not col.nullable:
-            missing = out.filter(pl.col(col.name).is_null())
-            if missing.height:
-                raise RejectedFile(file, "a value is required", missing[ROW][0], col.name)
-        for bound, op, word in ((col.min, "lt", "below"), (col.max, "gt", "above")):
-            if bound is None:
-                continue
-            bad = out.filter(getattr(pl.col(col.name), op)(bound))
-            if bad.height:
-                raise RejectedFile(file, f"{bad[col.name][0]} is {word} the allowed {bound}", bad[ROW][0], col.name)
-    out = out.select(ROW, *[c.name for c in fmt.columns])
+    for col in present:
+        _check_column(out, col, file)
+    out = out.select(ROW, *[c.name for c in present],
+                     *[pl.lit(None, dtype=c.dtype).alias(c.name) for c in missing])
     for message, column, is_bad in fmt.rules:
         bad = out.filter(is_bad)
         if bad.height:
@@ -158,14 +204,36 @@ def typed(df: pl.DataFrame, fmt: Format, file: str) -> pl.DataFrame:
     return out
 
 
-def check_unique(df: pl.DataFrame, key: tuple[str, ...], file: str) -> None:
-    dup = df.filter(pl.struct(list(key)).is_duplicated()).sort(ROW)
+def _check_column(out: pl.DataFrame, col: Column, file: str) -> None:
+    value, raw = pl.col(col.name), pl.col(f"__raw_{col.name}")
+    checks = [(raw.is_not_null() & value.is_null(), lambda v: f"'{v}' is not {_expected(col)}")]
+    if col.required and not col.nullable:
+        checks.append((value.is_null(), lambda v: "a value is required"))
+    if col.pattern:
+        checks.append((~value.str.contains(col.pattern), lambda v: f"'{v}' is not a valid {col.name.replace('_', ' ')}"))
+    if col.values:
+        checks.append((~value.is_in(col.values), lambda v: f"'{v}' is not one of {', '.join(col.values)}"))
+    if col.min is not None:
+        checks.append((value < col.min, lambda v: f"{v} is below the allowed minimum {col.min}"))
+    if col.max is not None:
+        checks.append((value > col.max, lambda v: f"{v} is above the allowed maximum {col.max}"))
+    if col.dtype in (pl.Date, pl.Datetime):
+        checks.append((value.cast(pl.Date).is_between(EARLIEST_DATE, LATEST_DATE).not_(),
+                       lambda v: f"{v} is outside the plausible range {EARLIEST_DATE} to {LATEST_DATE}"))
+    for is_bad, message in checks:
+        bad = out.filter(is_bad.fill_null(False))
+        if bad.height:
+            raise RejectedFile(file, message(bad[f"__raw_{col.name}"][0]), bad[ROW][0], col.source)
+
+
+def check_unique(df: pl.DataFrame, fmt: Format, file: str) -> None:
+    dup = df.filter(pl.struct(list(fmt.key)).is_duplicated()).sort(ROW)
     if dup.height:
-        first = dup.row(0, named=True)
-        values = ", ".join(f"{k}={first[k]}" for k in key)
-        raise RejectedFile(file, f"duplicate key ({values}); the grain is one row per {', '.join(key)}",
-                           dup[ROW][1] if dup.height > 1 else dup[ROW][0], key[-1])
+        raise RejectedFile(file, duplicate_key_message(fmt, dup.row(0, named=True)), dup[ROW][1], fmt.key[-1])
 
 
-def source_name(path: Path) -> str:
-    return path.name
+def duplicate_key_message(fmt: Format, row: dict) -> str:
+    """Names the key's values, except identifiers (the message lands in logs and quarantine notes)."""
+    private = {c.name for c in fmt.columns if c.privacy}
+    values = ", ".join(f"{k}={'<identifier>' if k in private else row[k]}" for k in fmt.key)
+    return f"duplicate key ({values}); the grain is one row per {', '.join(fmt.key)}"

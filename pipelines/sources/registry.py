@@ -1,19 +1,38 @@
-"""Every extract format, and recognising a file's format from its header (never from its name)."""
+"""Every extract format, recognising a file's format from its header (never from its name), and reading it.
+
+CSV files are read in batches (`batch_rows`), so a national record-level extract never has to fit in memory:
+polars scans the file lazily, each batch is typed, reshaped and pseudonymised before the next is read. Files
+that are neither UTF-8 nor Windows-1252 text are rejected; Windows-1252 is transcoded to a temporary UTF-8
+copy first. Workbooks (XLSX) and headerless ODS extracts are small and read whole.
+"""
 from __future__ import annotations
 
+import codecs
 import csv
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import polars as pl
 
-from . import reference, sickness, social_care, survey, turnover, workforce
+from . import pulse, reference, sickness, social_care, survey, turnover, workforce
+from .base import (ROW, Format, RejectedFile, check_unique, decode, drop_blank_rows, looks_like_identifier,
+                   normalise_header, typed)
 from .privacy import protect
-from .base import ROW, Format, RejectedFile, check_unique, decode, normalise_header, read_text_frame, typed
 
 FORMATS: tuple[Format, ...] = (*reference.FORMATS, *sickness.FORMATS, *workforce.FORMATS, *turnover.FORMATS,
-                                *survey.FORMATS, *social_care.FORMATS)
+                                *survey.FORMATS, *pulse.FORMATS, *social_care.FORMATS)
 FAMILIES: tuple[str, ...] = tuple(dict.fromkeys(f.family for f in FORMATS))
 XLSX_SUFFIXES = {".xlsx", ".xlsm"}
+ZIP_MAGIC = b"PK\x03\x04"  # an XLSX workbook is a zip archive, whatever the file is called
+HEADER_SEARCH_ROWS = 20  # publishers put title and notes rows above the table in their workbooks
+BLOCK = 1 << 20
+OTHER_SEPARATORS = {";": "semicolon", "\t": "tab", "|": "pipe"}
+
+
+class UnrecognisedHeader(RejectedFile):
+    """No known format has this header."""
 
 
 def formats_of(family: str) -> tuple[Format, ...]:
@@ -21,69 +40,237 @@ def formats_of(family: str) -> tuple[Format, ...]:
 
 
 def recognise(columns: list[str], file: str) -> Format:
-    """The format whose required columns the header holds (the most specific one if several do)."""
-    header = {normalise_header(c) for c in columns}
-    matches = [f for f in FORMATS if f.header and f.required <= header]
-    if not matches:
+    """The format whose columns the header holds (the most specific one if several do).
+
+    Unknown columns reject the file; in a record-level file an unknown column that looks like a direct
+    identifier (name, NHS or NI number, date of birth, postcode, address, email, phone) says so.
+    """
+    headerless = reference.recognise_headerless(columns)  # ODS extracts: recognised from their first row
+    if headerless is not None:
+        return headerless
+    names = [normalise_header(c) for c in columns]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise RejectedFile(file, f"column '{repeated[0]}' appears more than once in the header", row=1,
+                           column=repeated[0])
+    if len(names) == 1:
+        for separator, word in OTHER_SEPARATORS.items():
+            if separator in names[0]:
+                raise RejectedFile(file, f"the file is not comma-separated (its header is {word}-separated); "
+                                         "extracts must be CSV with commas", row=1)
+    header = set(names)
+    candidates = [f for f in FORMATS if f.header and f.required <= header]
+    if not candidates:
         closest = max((f for f in FORMATS if f.header), key=lambda f: len(f.required & header) / len(f.required))
         missing = sorted(closest.required - header)
-        raise RejectedFile(file, f"header not recognised as any known extract format; the closest, "
-                                 f"{closest.name}, lacks column(s) {', '.join(missing)}", row=1, column=missing[0])
-    fmt = max(matches, key=lambda f: len(f.required))
-    unknown = sorted(header - fmt.known)
-    if unknown:
-        raise RejectedFile(file, f"unknown column '{unknown[0]}' for format {fmt.name}"
-                                 + (" (looks like a direct identifier)" if fmt.record_level else ""),
-                           row=1, column=unknown[0])
-    return fmt
+        raise UnrecognisedHeader(file, f"header not recognised as any known extract format; the closest, "
+                                       f"{closest.name}, lacks column(s) {', '.join(missing)}", row=1,
+                                 column=missing[0])
+    exact = [f for f in candidates if not f.unknown(header)]
+    if exact:
+        return max(exact, key=lambda f: len(f.required))
+    fmt = max(candidates, key=lambda f: len(f.required))
+    unknown = fmt.unknown(header)
+    identifiers = [c for c in unknown if looks_like_identifier(c)] if fmt.record_level else []
+    if identifiers:
+        raise RejectedFile(file, f"column '{identifiers[0]}' looks like a direct identifier and is not in the "
+                                 f"{fmt.name} contract; record-level extracts must not carry names, NHS or NI "
+                                 "numbers, dates of birth, postcodes, addresses, emails or phone numbers",
+                           row=1, column=identifiers[0])
+    raise RejectedFile(file, f"unknown column '{unknown[0]}' for format {fmt.name}", row=1, column=unknown[0])
 
 
 def sniff_columns(path: Path) -> list[str]:
-    """The header of a file, read cheaply (first line of a CSV; the first recognisable sheet of a workbook)."""
-    if path.suffix.lower() in XLSX_SUFFIXES:
-        return [c for c in _read_xlsx(path).columns if c != ROW]
+    """The header of a file, read cheaply (first line of a CSV; the recognised table of a workbook)."""
+    if _is_workbook(path):
+        return _read_xlsx(path)[1].columns[1:]
     with path.open("rb") as fh:
         head = fh.read(1 << 16)
+    if not head.strip():
+        raise RejectedFile(path.name, "the file is empty")
+    if b"\x00" in head:
+        raise RejectedFile(path.name, "the file is not UTF-8 or Windows-1252 text (it holds NUL bytes: UTF-16 or a "
+                                      "binary file?)", row=1)
     first_line = decode(head.split(b"\n", 1)[0] if b"\n" in head else head).strip("\n")
     if not first_line.strip():
-        raise RejectedFile(path.name, "the file is empty" if not head.strip() else "the first line is blank", row=1)
+        raise RejectedFile(path.name, "the first line is blank; it must be the header", row=1)
     return next(csv.reader([first_line]))
 
 
 def read(path: Path, key: bytes | None = None) -> tuple[Format, pl.DataFrame]:
-    """Read and type one landing file; raise RejectedFile naming file, row and column.
+    """Read, type and check one landing file whole; raise RejectedFile naming file, row and column.
 
     Record-level formats need the pseudonymisation key: identifiers are replaced before the frame leaves here.
     """
-    file = path.name
-    frame = _read_xlsx(path) if path.suffix.lower() in XLSX_SUFFIXES else read_text_frame(decode(path.read_bytes()), file)
-    fmt = recognise([c for c in frame.columns if c != ROW], file)
-    df = typed(frame, fmt, file)
-    if fmt.reshape is not None:
-        df = fmt.reshape(df)
-    check_unique(df, fmt.key, file)
-    if fmt.record_level:
-        if key is None:
-            raise ValueError("record-level extracts need a pseudonymisation key")
-        df = protect(df, fmt, key)
+    fmt, batches = read_batches(path, key)
+    df = pl.concat(list(batches))
+    check_unique(df, fmt, path.name)
     return fmt, df
 
 
-def _read_xlsx(path: Path) -> pl.DataFrame:
-    """The first sheet whose header is a known format, as strings."""
+def read_batches(path: Path, key: bytes | None = None,
+                 batch_rows: int | None = None) -> tuple[Format, Iterator[pl.DataFrame]]:
+    """The file's format and its typed rows in batches of at most `batch_rows` (None: one batch).
+
+    Each batch is checked, reshaped and pseudonymised on its own; uniqueness across batches is the caller's
+    to check (landing does it in the warehouse). Errors surface while iterating, as RejectedFile.
+    """
+    file = path.name
+    if _is_workbook(path):
+        fmt, frame, label = _read_xlsx(path)
+        _need_key(fmt, key)
+        return fmt, iter([_finish(frame, fmt, label, key)])
+    header = sniff_columns(path)
+    fmt = recognise(header, file)
+    _need_key(fmt, key)
+    if not fmt.header:  # headerless ODS extracts are laid out by the reference module (and small)
+        frame = reference.headerless_frame(decode(path.read_bytes()), file)
+        return fmt, iter([_finish(frame, fmt, file, key)])
+    return fmt, _csv_batches(path, fmt, len(header), key, batch_rows)
+
+
+def load_note(fmt: Format, df: pl.DataFrame) -> str:
+    """Format-specific facts for the load message (e.g. an ODS snapshot's date and its blank ICB fields)."""
+    return reference.load_note(df) if fmt is reference.ODS_ORGANISATIONS else ""
+
+
+def _need_key(fmt: Format, key: bytes | None) -> None:
+    if fmt.record_level and key is None:
+        raise ValueError("record-level extracts need a pseudonymisation key")
+
+
+def _finish(frame: pl.DataFrame, fmt: Format, file: str, key: bytes | None) -> pl.DataFrame:
+    df = typed(frame, fmt, file)
+    if fmt.reshape is not None:
+        df = fmt.reshape(df)
+    return protect(df, fmt, key) if fmt.record_level else df
+
+
+def _csv_batches(path: Path, fmt: Format, width: int, key: bytes | None,
+                 batch_rows: int | None) -> Iterator[pl.DataFrame]:
+    file = path.name
+    with _as_utf8(path) as source:
+        _check_field_counts(source, width, file)
+        lazy = pl.scan_csv(source, has_header=True, infer_schema=False)
+        lazy = lazy.rename(normalise_header).with_row_index(ROW, offset=2).with_columns(pl.col(ROW).cast(pl.Int64))
+        try:
+            frames = iter(lazy.collect_batches(chunk_size=batch_rows)) if batch_rows else iter([lazy.collect()])
+        except pl.exceptions.PolarsError as err:
+            raise _unreadable(file, err) from err
+        any_rows = False
+        while True:
+            try:
+                frame = next(frames, None)
+            except pl.exceptions.PolarsError as err:
+                raise _unreadable(file, err) from err
+            if frame is None:
+                break
+            frame = drop_blank_rows(frame)
+            if frame.height:
+                any_rows = True
+                yield _finish(frame, fmt, file, key)
+        if not any_rows:
+            raise RejectedFile(file, "the file has a header but no data rows")
+
+
+def _unreadable(file: str, err: Exception) -> RejectedFile:
+    return RejectedFile(file, f"not a readable CSV table ({str(err).splitlines()[0]})")
+
+
+def _check_field_counts(source: Path, width: int, file: str) -> None:
+    """Reject the first row with more or fewer fields than the header (polars would pad a short row with nulls).
+
+    Lines holding an odd number of quotes belong to a field spanning lines and are not counted.
+    """
+    line = pl.col("line")
+    fields = line.str.replace_all('"[^"]*"', "").str.count_matches(",") + 1
+    bad = (pl.scan_csv(source, has_header=False, separator="\x1f", quote_char=None, infer_schema=False,
+                       new_columns=["line"])
+           .with_row_index("line_number", offset=1)
+           .filter(line.is_not_null() & (line.str.count_matches('"') % 2 == 0) & (fields != width))
+           .select("line_number", fields.alias("fields"))
+           .head(1).collect())
+    if bad.height:
+        n, row = bad["fields"][0], bad["line_number"][0]
+        what = "truncated?" if n < width else "an unquoted comma, or a wrong delimiter?"
+        raise RejectedFile(file, f"the row has {n} fields but the header has {width} ({what})", row=row)
+
+
+@contextmanager
+def _as_utf8(path: Path) -> Iterator[Path]:
+    """The file itself when it is UTF-8 (with or without BOM); else a temporary UTF-8 copy of its Windows-1252 text."""
+    if _is_utf8(path):
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix="wellbeing-") as tmp:
+        target = Path(tmp) / "utf8.csv"
+        _transcode_cp1252(path, target)
+        yield target
+
+
+def _is_utf8(path: Path) -> bool:
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with path.open("rb") as fh:
+        try:
+            for block in iter(lambda: fh.read(BLOCK), b""):
+                decoder.decode(block)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return False
+    return True
+
+
+def _transcode_cp1252(path: Path, target: Path) -> None:
+    lines_before = 0
+    with path.open("rb") as src, target.open("w", encoding="utf-8", newline="") as out:
+        for block in iter(lambda: src.read(BLOCK), b""):
+            try:
+                out.write(block.decode("cp1252"))  # single-byte encoding: blocks never split a character
+            except UnicodeDecodeError as err:
+                row = lines_before + block[:err.start].count(b"\n") + 1
+                raise RejectedFile(path.name, f"byte 0x{block[err.start]:02x} is neither UTF-8 nor Windows-1252 "
+                                              "text; save the file as UTF-8", row=row) from None
+            lines_before += block.count(b"\n")
+
+
+def _is_workbook(path: Path) -> bool:
+    if path.suffix.lower() in XLSX_SUFFIXES:
+        return True
+    with path.open("rb") as fh:
+        return fh.read(len(ZIP_MAGIC)) == ZIP_MAGIC
+
+
+def _read_xlsx(path: Path) -> tuple[Format, pl.DataFrame, str]:
+    """The first table in a known format in any sheet (its header may sit below title rows), as strings."""
     try:
-        sheets = pl.read_excel(path, sheet_id=0, engine="calamine", infer_schema_length=0)
+        sheets = pl.read_excel(path, sheet_id=0, engine="calamine", has_header=False, infer_schema_length=0)
     except Exception as err:  # noqa: BLE001 - calamine raises its own error types for corrupt workbooks
         raise RejectedFile(path.name, f"not a readable XLSX workbook ({str(err).splitlines()[0]})") from err
     for name, sheet in sheets.items():
-        if sheet.height == 0 or not sheet.columns:
-            continue
-        try:
-            recognise(sheet.columns, path.name)
-        except RejectedFile:
-            continue
-        text = sheet.select(pl.all().cast(pl.String)).write_csv()
-        return read_text_frame(text, f"{path.name} [{name}]")
-    raise RejectedFile(path.name, f"no sheet with data in a known format (sheets: {', '.join(sheets) or 'none'})")
+        label = f"{path.name} [{name}]"
+        for i in range(min(HEADER_SEARCH_ROWS, sheet.height)):
+            cells = ["" if v is None else str(v) for v in sheet.row(i)]
+            while cells and not cells[-1].strip():
+                cells.pop()
+            if len(cells) < 2:
+                continue
+            try:
+                fmt = recognise(cells, label)
+            except UnrecognisedHeader:
+                continue
+            body = sheet.slice(i + 1).select(sheet.columns[:len(cells)])
+            body = body.rename(dict(zip(body.columns, (normalise_header(c) for c in cells))))
+            body = body.with_row_index(ROW, offset=i + 2).with_columns(pl.col(ROW).cast(pl.Int64))
+            return fmt, _excel_dates(body, fmt), label
+    raise RejectedFile(path.name, f"no sheet holds a table in a known format (sheets: {', '.join(sheets) or 'none'})")
 
 
+def _excel_dates(body: pl.DataFrame, fmt: Format) -> pl.DataFrame:
+    """Date cells come out of a workbook as ISO text; write them the way the format's CSV would."""
+    fixes = []
+    for col in fmt.columns:
+        if col.dtype == pl.Date and col.source in body.columns:
+            iso = pl.col(col.source).str.extract(r"^(\d{4}-\d{2}-\d{2})(?: 00:00:00)?$")
+            as_format = iso.str.to_date("%Y-%m-%d", strict=False).dt.strftime(col.date_format or "%Y-%m-%d")
+            fixes.append(pl.when(iso.is_not_null()).then(as_format).otherwise(pl.col(col.source)).alias(col.source))
+    return body.with_columns(fixes)

@@ -73,31 +73,31 @@ SURVEY_OCCUPATION: tuple[str, ...] = (
 # ESR sickness reasons: code, episode weight, P(long-term, >= 28 days), median short episode (days),
 # mean extra length of a long episode beyond 28 days, winter sensitivity.
 REASONS: tuple[tuple[str, float, float, float, float, float], ...] = (
-    ("S10", 0.075, 0.24, 6.0, 75.0, 0.0),   # anxiety/stress/depression/other psychiatric illnesses
-    ("S11", 0.045, 0.10, 3.0, 40.0, 0.0),   # back problems
-    ("S12", 0.055, 0.14, 3.0, 50.0, 0.0),   # other musculoskeletal problems
-    ("S13", 0.230, 0.004, 2.5, 20.0, 1.0),  # cold, cough, flu - influenza
-    ("S14", 0.010, 0.03, 2.0, 30.0, 0.3),   # asthma
-    ("S15", 0.060, 0.03, 3.0, 30.0, 0.8),   # chest and respiratory problems
-    ("S16", 0.060, 0.005, 1.0, 20.0, 0.0),  # headache / migraine
-    ("S17", 0.004, 0.65, 10.0, 100.0, 0.0), # benign and malignant tumours, cancers
-    ("S18", 0.003, 0.10, 3.0, 40.0, 0.0),   # blood disorders
-    ("S19", 0.005, 0.25, 4.0, 50.0, 0.0),   # heart, cardiac and circulatory problems
-    ("S20", 0.002, 0.05, 2.0, 30.0, 0.0),   # burns, poisoning, frostbite, hypothermia
-    ("S21", 0.030, 0.02, 2.0, 25.0, 0.4),   # ear, nose, throat
-    ("S22", 0.015, 0.01, 1.0, 20.0, 0.0),   # dental and oral problems
-    ("S23", 0.010, 0.03, 2.0, 30.0, 0.0),   # eye problems
-    ("S24", 0.005, 0.12, 3.0, 40.0, 0.0),   # endocrine / glandular problems
-    ("S25", 0.160, 0.02, 2.0, 30.0, 0.3),   # gastrointestinal problems
-    ("S26", 0.025, 0.18, 3.0, 40.0, 0.0),   # genitourinary and gynaecological disorders
-    ("S27", 0.055, 0.01, 4.0, 25.0, 0.8),   # infectious diseases
-    ("S28", 0.025, 0.30, 4.0, 50.0, 0.0),   # injury, fracture
-    ("S29", 0.006, 0.20, 3.0, 50.0, 0.0),   # nervous system disorders
-    ("S30", 0.018, 0.20, 3.0, 40.0, 0.0),   # pregnancy related disorders
-    ("S31", 0.007, 0.05, 2.0, 30.0, 0.0),   # skin disorders
-    ("S32", 0.001, 0.20, 3.0, 40.0, 0.0),   # substance abuse
-    ("S98", 0.040, 0.08, 3.0, 40.0, 0.0),   # other known causes - not elsewhere classified
-    ("S99", 0.035, 0.03, 2.0, 30.0, 0.0),   # unknown causes / not specified
+    ("S10", 0.085, 0.336, 6.0, 75.0, 0.0),   # anxiety/stress/depression/other psychiatric illnesses
+    ("S11", 0.045, 0.14, 3.0, 40.0, 0.0),   # back problems
+    ("S12", 0.055, 0.196, 3.0, 50.0, 0.0),   # other musculoskeletal problems
+    ("S13", 0.230, 0.006, 2.5, 20.0, 1.0),  # cold, cough, flu - influenza
+    ("S14", 0.010, 0.042, 2.0, 30.0, 0.3),   # asthma
+    ("S15", 0.060, 0.042, 3.0, 30.0, 0.8),   # chest and respiratory problems
+    ("S16", 0.060, 0.007, 1.0, 20.0, 0.0),  # headache / migraine
+    ("S17", 0.004, 0.9, 10.0, 100.0, 0.0), # benign and malignant tumours, cancers
+    ("S18", 0.003, 0.14, 3.0, 40.0, 0.0),   # blood disorders
+    ("S19", 0.005, 0.35, 4.0, 50.0, 0.0),   # heart, cardiac and circulatory problems
+    ("S20", 0.002, 0.07, 2.0, 30.0, 0.0),   # burns, poisoning, frostbite, hypothermia
+    ("S21", 0.030, 0.028, 2.0, 25.0, 0.4),   # ear, nose, throat
+    ("S22", 0.015, 0.014, 1.0, 20.0, 0.0),   # dental and oral problems
+    ("S23", 0.010, 0.042, 2.0, 30.0, 0.0),   # eye problems
+    ("S24", 0.005, 0.168, 3.0, 40.0, 0.0),   # endocrine / glandular problems
+    ("S25", 0.160, 0.028, 2.0, 30.0, 0.3),   # gastrointestinal problems
+    ("S26", 0.025, 0.252, 3.0, 40.0, 0.0),   # genitourinary and gynaecological disorders
+    ("S27", 0.055, 0.014, 4.0, 25.0, 0.8),   # infectious diseases
+    ("S28", 0.025, 0.42, 4.0, 50.0, 0.0),   # injury, fracture
+    ("S29", 0.006, 0.28, 3.0, 50.0, 0.0),   # nervous system disorders
+    ("S30", 0.018, 0.28, 3.0, 40.0, 0.0),   # pregnancy related disorders
+    ("S31", 0.007, 0.07, 2.0, 30.0, 0.0),   # skin disorders
+    ("S32", 0.001, 0.28, 3.0, 40.0, 0.0),   # substance abuse
+    ("S98", 0.040, 0.112, 3.0, 40.0, 0.0),   # other known causes - not elsewhere classified
+    ("S99", 0.05, 0.042, 2.0, 30.0, 0.0),   # unknown causes / not specified
 )
 REASON_CODES: tuple[str, ...] = tuple(r[0] for r in REASONS)
 S10 = 0

@@ -12,15 +12,15 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from .constants import (GROUP_LEAVING, GROUP_PART_TIME, GROUP_SICKNESS, LEAVING_REASONS, N_GROUPS,
-                        OCCUPATION_CODES, REASONS, RETIREMENT, S10, STAFF_MIX)
+from .constants import (GROUP_LEAVING, GROUP_PART_TIME, GROUP_SICKNESS, OCCUPATION_CODES, REASONS, RETIREMENT,
+                        S10, STAFF_MIX)
 from .world import Unit, World, stable_key
 
 NO_LEAVE = 10**7  # day number meaning "still employed"
 ID_BLOCK = 300_000  # employee numbers reserved per unit, so ids are unique across organisations
 LEAD_DAYS = 120  # absence episodes may start this long before the window and run into it
 BASE_LEAVING = 0.0078  # monthly leaving hazard of an average settled member of staff (~10% a year)
-BASE_ONSET = 0.0047  # daily sickness onset rate of an average member of staff
+BASE_ONSET = 0.0069  # daily sickness onset rate of an average member of staff
 SECOND_ASSIGNMENT = 0.03  # share of staff holding a second assignment in another staff group
 PART_TIME_HOURS = np.array([30.0, 22.5, 15.0, 33.0, 27.0, 18.75, 11.25])
 SECOND_FTE_E5 = np.array([10000, 20000, 26667, 40000])
@@ -99,7 +99,7 @@ def simulate_unit(world: World, unit: Unit) -> UnitPopulation:
         hazard = (BASE_LEAVING * GROUP_LEAVING[people["group"][idx]] * LEAVE_SEASON[moy]
                   * np.where(tenure_y < 1, 1.7, np.where(tenure_y < 2, 1.2, 1.0))
                   * np.where(age_y >= 60, 3.0, np.where(age_y >= 55, 1.5, np.where(age_y < 25, 1.4, 1.0)))
-                  * np.exp(0.3 * strain[c, m]) * people["frailty"][idx] ** 0.25)
+                  * np.exp(0.2 * strain[c, m]) * people["frailty"][idx] ** 0.25)
         go = rng.random(len(idx)) < hazard
         # A leaver's last day is never the month end, so "left in month m" = "not in post at its end".
         leave[idx[go]] = cal.starts[m] + rng.integers(0, cal.days_in_month[m] - 1, go.sum())
@@ -188,12 +188,16 @@ def _absence(world: World, unit: Unit, rng: np.random.Generator, people: dict[st
     season = _season(days)
     # Daily onset weight per origin, chained into one increasing cumulative array so that onset days of every
     # person can be drawn at once by inverting it (each origin owns a segment of length `span`).
-    weight = np.concatenate([(1 + 0.22 * season) * np.exp(0.15 * strain[cur[k, m_day], m_day])
+    weight = np.concatenate([(1 + 0.3 * season) * np.exp(0.15 * strain[cur[k, m_day], m_day])
                              for k in range(k_orgs)])
     cum = np.concatenate([[0.0], np.cumsum(weight)])
     origin = people["origin"]
+    # Absence in the month someone leaves is not recorded (ESR closes it with the assignment), so every day
+    # lost belongs to someone in post at that month end and days lost never exceed days available.
+    stop = np.where(people["leave"] == NO_LEAVE, NO_LEAVE,
+                    cal.starts[np.clip(cal.month_of(people["leave"]), 0, cal.n - 1)] - 1)
     a = np.maximum(people["start"], d0)
-    b = np.minimum(people["leave"], extract)
+    b = np.minimum(stop, extract)
     ok = b >= a
     ia = origin * span + (a - d0)
     ib = np.where(ok, origin * span + (b - d0) + 1, ia)
@@ -209,13 +213,13 @@ def _absence(world: World, unit: Unit, rng: np.random.Generator, people: dict[st
     # Reason: S10 (stress/anxiety/depression) rises with strain, respiratory reasons peak in winter.
     table = np.array([r[1:] for r in REASONS])
     logw = np.log(table[:, 0])[None, :] + 0.7 * table[:, 4][None, :] * season[od][:, None]
-    logw[:, S10] += 0.35 * s
+    logw[:, S10] += 0.2 * s
     reason = _choice_rows(rng, np.exp(logw - logw.max(axis=1, keepdims=True)))
-    p_long = np.minimum(table[reason, 1] * np.exp(0.2 * np.maximum(s, 0)), 0.9)
+    p_long = np.minimum(table[reason, 1] * np.exp(0.1 * np.maximum(s, 0)), 0.9)
     long_term = rng.random(len(who)) < p_long
     short = np.clip(np.ceil(table[reason, 2] * np.exp(0.7 * rng.standard_normal(len(who)))), 1, 27)
     length = np.where(long_term, 28 + np.floor(rng.exponential(table[reason, 3])), short).astype(np.int64)
-    end = np.minimum(onset + np.minimum(length, 500) - 1, people["leave"][who])
+    end = np.minimum(onset + np.minimum(length, 500) - 1, stop[who])
 
     # One episode at a time per person: sort, drop same-day duplicates, cut each at the next onset.
     order = np.lexsort((onset, who))
@@ -286,6 +290,3 @@ def _leavers(world: World, rng: np.random.Generator, people: dict[str, np.ndarra
         "destination": dest.astype(np.int16),
     })
 
-
-N_REASONS = len(LEAVING_REASONS)
-assert N_GROUPS == len(OCCUPATION_CODES)

@@ -205,7 +205,7 @@ def _initial_sizes(scale: Scale, kinds: list[str], types: list[str], rng: np.ran
     if scale.name == "demo":
         # Same relative sizes, squeezed into 80-400 staff per trust to keep the demo small.
         trust = np.array([k == "trust" for k in kinds])
-        scaled = np.where(trust, 80 + 320 * (np.log(raw) - np.log(1000)) / (np.log(20000) - np.log(1000)),
+        scaled = np.where(trust, 80 + 260 * (np.log(raw) - np.log(1000)) / (np.log(20000) - np.log(1000)),
                           np.where(np.array(types) == "Integrated Care Board", raw / 12, raw / 18))
         return np.clip(np.round(scaled), np.where(trust, 80, 30), np.where(trust, 400, 120)).astype(np.int64)
     trust = np.array([k == "trust" for k in kinds])
@@ -254,7 +254,7 @@ def build_world(scale_name: str, seed: int) -> World:
     # so rankings, spreads and SPC signals have something to find.
     ics_strain = {c: float(rng.normal(0.0, 0.55)) for c in icb_codes}
     for c in sorted(icb_codes, key=lambda c: -ics_strain[c])[:2]:
-        ics_strain[c] += 0.8
+        ics_strain[c] += 0.6
     eligible = [c for c in icb_codes if c not in sc.merging_icbs]
     deteriorating = eligible[int(rng.integers(len(eligible)))]
     org_dev = {code: float(rng.normal(0.0, 0.45)) for code in orgs}

@@ -1,0 +1,82 @@
+"""The `wellbeing` command as a data team uses it."""
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+
+import duckdb
+import pytest
+
+import expectations
+from pipelines.cli import main
+
+WELLBEING = [sys.executable, "-m", "pipelines.cli"]
+
+
+def _digest(folder) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+
+
+def test_generate_is_deterministic_for_a_seed(tmp_path):
+    for name, seed in (("a", 11), ("b", 11), ("c", 12)):
+        assert main(["generate", "--scale", "tiny", "--out", str(tmp_path / name), "--seed", str(seed)]) == 0
+    assert _digest(tmp_path / "a") == _digest(tmp_path / "b")
+    assert _digest(tmp_path / "a") != _digest(tmp_path / "c")
+
+
+def test_demo_then_status_in_a_fresh_home(tmp_path):
+    home = tmp_path / "home"
+    demo = subprocess.run([*WELLBEING, "--home", str(home), "demo", "--scale", "tiny"],
+                          capture_output=True, text=True, timeout=600)
+    assert demo.returncode == 0, demo.stdout + demo.stderr
+    assert "marts.ics_sickness_monthly" in demo.stdout and "ICSs covered:" in demo.stdout
+    with duckdb.connect(str(home / "warehouse" / "serving.duckdb"), read_only=True) as con:
+        icss = con.sql("select count(distinct icb_code) from marts.ics_sickness_monthly").fetchone()[0]
+    assert f"ICSs covered: {icss}" in demo.stdout and icss > 0
+    assert (home / "exports" / "ics_sickness_monthly.parquet").exists()
+
+    status = subprocess.run([*WELLBEING, "--home", str(home), "status"], capture_output=True, text=True, timeout=120)
+    assert status.returncode == 0
+    assert "marts.ics_sickness_monthly" in status.stdout and "last run" in status.stdout
+
+
+def test_status_in_an_empty_home_says_nothing_is_published(tmp_path, capsys):
+    assert main(["--home", str(tmp_path / "empty"), "status"]) == 1
+    assert "nothing published yet" in capsys.readouterr().out
+
+
+def test_run_exits_non_zero_and_names_the_failed_check(home, tiny_extracts, monkeypatch, capsys):
+    import great_expectations.expectations as gxe
+
+    strict = lambda: [gxe.ExpectColumnValuesToBeBetween(column="sickness_rate", min_value=0, max_value=0.5)]  # noqa: E731
+    monkeypatch.setitem(expectations.SUITES, "ics_sickness_monthly", strict)
+    code = main(["--home", str(home.root), "run", "--landing", str(tiny_extracts)])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "FAILED gx_ics_sickness_monthly on marts/ics_sickness_monthly" in out and "sickness_rate" in out
+    assert "NOT published" in out
+    assert not home.serving_db.exists()
+
+    assert main(["--home", str(home.root), "status"]) == 1
+    assert "FAILED gx_ics_sickness_monthly" in capsys.readouterr().out
+
+
+def test_rollback_serves_the_previous_snapshot(home, tiny_extracts, capsys):
+    files = sorted(tiny_extracts.glob("sickness_org_*.csv"))
+    for batch in (files[:-1], files[-1:]):
+        staging = home.root.parent / f"batch{len(batch)}"
+        staging.mkdir()
+        for f in batch:
+            (staging / f.name).write_bytes(f.read_bytes())
+        assert main(["--home", str(home.root), "run", "--landing", str(staging)]) == 0
+
+    def months() -> int:
+        with duckdb.connect(str(home.serving_db), read_only=True) as con:
+            return con.sql("select count(distinct period_month) from marts.ics_sickness_monthly").fetchone()[0]
+
+    assert months() == len(files)
+    assert main(["--home", str(home.root), "rollback"]) == 0
+    assert months() == len(files) - 1
+    with pytest.raises(SystemExit):
+        main(["--home", str(home.root), "no-such-command"])
