@@ -6,6 +6,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
+from ..faults import fault_point
 from ..project import dbt_project
 
 
@@ -25,7 +26,9 @@ def dbt_build_args() -> list[str]:
 
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=Translator())
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    yield from dbt.cli(dbt_build_args(), context=context).stream()
+    for event in dbt.cli(dbt_build_args(), context=context).stream():
+        yield event
+        fault_point("dbt_build")
 
 
 def mart_keys() -> list[dg.AssetKey]:

@@ -5,6 +5,7 @@ from collections import Counter
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
+from ..faults import fault_point
 from ..keys import load_key
 from ..landing import ingest
 from ..settings import Home
@@ -22,6 +23,7 @@ def family_asset(family: str) -> dg.AssetsDefinition:
         home = Home.from_env()
         with duckdb.get_connection() as con:
             results = ingest(con, home, family, load_key(home))
+            fault_point("ingest")
             counts = {f.table: con.execute(f"select count(*) from raw.{f.table}").fetchone()[0] for f in formats}
         outcomes = Counter(r.outcome for r in results)
         for r in results:

@@ -1,9 +1,14 @@
 """The publish asset: runs only when every blocking gate upstream has passed."""
 
 import json
+from contextlib import closing
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
+
+from expectations.contract import dbt_vars
+from expectations.disclosure import thresholds as disclosure_limits
+from expectations.thresholds import load_thresholds
 
 from ..project import dbt_project
 from ..publish import publish
@@ -27,18 +32,16 @@ def _checks_of_run(context: dg.AssetExecutionContext) -> list[dict]:
           description="Copy every mart into serving.duckdb by one atomic rename, with meta tables and Parquet exports.")
 def serving_snapshot(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
     home = Home.from_env()
-    vars_in_force = _dbt_vars()
-    with duckdb.get_connection() as con:
-        published = publish(con, home, context.run_id, _checks_of_run(context), vars_in_force)
+    variables = dbt_vars(dbt_project.project_dir)
+    # everything a published number depends on besides the inputs, recorded with it in meta.publish_log
+    settings = {"dbt_vars": variables, "gates": load_thresholds(home.root).as_dict(),
+                "disclosure": disclosure_limits(variables)}
+    tables = [key.path[-1] for key in mart_keys()]  # the dbt marts only, never a stray table in the schema
+    with duckdb.get_connection() as con, closing(con):  # closed even when publishing fails
+        published = publish(con, home, context.run_id, tables, _checks_of_run(context), settings)
     return dg.MaterializeResult(metadata={
         "publish_id": published.publish_id,
         "path": str(published.path),
         "tables": dg.MetadataValue.json(published.tables),
         "rows_published": sum(published.tables.values()),
     })
-
-
-def _dbt_vars() -> dict:
-    import yaml
-
-    return yaml.safe_load((dbt_project.project_dir / "dbt_project.yml").read_text()).get("vars", {})

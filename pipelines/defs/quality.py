@@ -1,29 +1,99 @@
-"""Blocking quality gates on the published marts: a failed suite stops the publish."""
+"""Blocking quality gates: the raw suites stop dbt, the mart suites stop the publish.
+
+Each gate is one step (one GX context, one data docs site under <home>/reports/data_docs/<gate>/) that
+reports one check per table: gx_raw_<table> before dbt; gx_, distribution_ and disclosure_<table> after it.
+"""
+from contextlib import closing
+from dataclasses import asdict
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from expectations import SUITES, validate
+from expectations.contract import dbt_vars, load_manifest, mart_contracts
+from expectations.disclosure import thresholds as disclosure_limits
+from expectations.marts import PREVIOUS, validate_contract, validate_disclosure, validate_distribution
+from expectations.raw import validate_raw
+from expectations.runner import Gate, Verdict
+from expectations.suites import mart_rules, raw_rules
+from expectations.thresholds import load_thresholds
 
+from ..faults import fault_point
+from ..project import dbt_project
+from ..settings import Home
+from ..sources import FORMATS
 from .dbt import mart_keys
 
+RAW_FORMATS = {f.table: f for f in FORMATS}  # one check per raw table
+MART_CHECKS = {
+    "gx": "contract: grain, documented scales, known codes, every ICS in every period",
+    "distribution": "no row count, period mean or ICS rate far outside the published history",
+    "disclosure": "no small cell shown, no person identifier or load provenance published",
+}
 
-def gx_check(table: str) -> dg.AssetChecksDefinition:
-    key = next(k for k in mart_keys() if k.path[-1] == table)
 
-    @dg.asset_check(asset=key, name=f"gx_{table}", blocking=True,
-                    description=f"Great Expectations suite for marts.{table}")
-    def _check(duckdb: DuckDBResource) -> dg.AssetCheckResult:
-        with duckdb.get_connection() as con:
-            df = con.execute(f"select * from marts.{table}").df()
-        verdict = validate(table, df, SUITES[table]())
-        return dg.AssetCheckResult(passed=verdict.success, severity=dg.AssetCheckSeverity.ERROR, metadata={
+def check_result(asset_key: dg.AssetKey, verdict: Verdict, docs) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(
+        asset_key=asset_key, check_name=verdict.check, passed=verdict.success,
+        severity=dg.AssetCheckSeverity.ERROR, metadata={
+            "table": verdict.table,
+            "summary": verdict.summary(),
             "evaluated": verdict.evaluated,
             "failed": len(verdict.failures),
-            "summary": verdict.summary(),
+            "failures": dg.MetadataValue.json([asdict(f) for f in verdict.failures]),
+            "data_docs": dg.MetadataValue.path(str(docs)),
         })
 
-    return _check
+
+@dg.multi_asset_check(
+    name="raw_gate", description="Raw tables: schema, types and ranges, before dbt reads them.",
+    specs=[dg.AssetCheckSpec(f"gx_raw_{table}", asset=["raw", table], blocking=True,
+                             description=f"schema, types and ranges of raw.{table}") for table in RAW_FORMATS])
+def raw_gate(context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource):
+    gate = Gate("raw", Home.from_env().reports / "data_docs" / "raw", context.run.run_id)
+    # closing(): DuckDBResource leaves the connection open when the block raises
+    with duckdb.get_connection() as con, closing(con):
+        verdicts = {table: validate_raw(con, gate, fmt, raw_rules(fmt.family)) for table, fmt in RAW_FORMATS.items()}
+    docs = gate.build_docs()
+    for table, verdict in verdicts.items():
+        yield check_result(dg.AssetKey(["raw", table]), verdict, docs)
 
 
-gx_checks = [gx_check(table) for table in SUITES]
+@dg.multi_asset_check(
+    name="mart_gate", description="Published tables: contract, distribution and disclosure, before publishing.",
+    specs=[dg.AssetCheckSpec(f"{kind}_{key.path[-1]}", asset=key, blocking=True, description=text)
+           for key in mart_keys() for kind, text in MART_CHECKS.items()])
+def mart_gate(context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource):
+    home = Home.from_env()
+    contracts = mart_contracts(load_manifest(dbt_project.manifest_path))
+    settings = dbt_vars(dbt_project.project_dir)
+    rules, limits = mart_rules(settings["outside_ics_code"]), disclosure_limits(settings)
+    thresholds = load_thresholds(home.root)
+    gate = Gate("marts", home.reports / "data_docs" / "marts", context.run.run_id)
+    results = []
+    with duckdb.get_connection() as con, closing(con):
+        previous = attach_published(con, home.serving_db)
+        try:
+            for key in mart_keys():
+                contract = contracts[key.path[-1]]
+                results.append((key, validate_contract(con, gate, contract, rules)))
+                fault_point("quality_gate")
+                results.append((key, validate_distribution(con, gate, contract, rules, thresholds, previous)))
+                results.append((key, validate_disclosure(con, gate, contract, limits)))
+        finally:
+            if previous:
+                con.execute(f"detach {PREVIOUS}")
+    docs = gate.build_docs()
+    for key, verdict in results:
+        yield check_result(key, verdict, docs)
+
+
+def attach_published(con, serving) -> bool:
+    """The snapshot readers see now, read-only, for the distribution checks (False before the first publish)."""
+    if not serving.exists():
+        return False
+    path = str(serving).replace("'", "''")
+    con.execute(f"attach '{path}' as {PREVIOUS} (read_only)")
+    return True
+
+
+gx_checks = [raw_gate, mart_gate]

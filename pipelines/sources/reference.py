@@ -5,6 +5,8 @@ organisation belongs to; successive snapshots give the membership intervals (bui
 """
 from __future__ import annotations
 
+import csv
+import io
 import re
 from datetime import date
 
@@ -20,7 +22,7 @@ SNAPSHOT_FROM_FILE_NAME = "file_name"
 SNAPSHOT_FROM_OPEN_DATES = "newest_open_date"
 # A date in the file name: YYYYMMDD or YYYY-MM-DD, not part of a longer run of digits.
 _NAME_DATE = re.compile(r"(?<!\d)(?:(\d{4})(\d{2})(\d{2})|(\d{4})-(\d{2})-(\d{2}))(?!\d)")
-_ODS_CODE = re.compile(r"[A-Za-z0-9]+")
+ANY_ODS_CODE = r"^[A-Za-z0-9]+$"
 
 ODS_ORGANISATIONS = Format(
     name="ods_organisations",
@@ -29,14 +31,15 @@ ODS_ORGANISATIONS = Format(
     description="ODS organisation extract (etr and the same headerless layout), one row per snapshot x organisation",
     header=False,
     columns=(
-        Column("org_code", pl.String),
+        # ODS codes of any length: merged ICBs get codes that do not follow the QXX pattern
+        Column("org_code", pl.String, pattern=ANY_ODS_CODE),
         Column("org_name", pl.String),
         # blank in some later extracts: loaded as null and counted in the load message
-        Column("region_code", pl.String, nullable=True),
-        Column("icb_code", pl.String, nullable=True),
+        Column("region_code", pl.String, nullable=True, pattern=ANY_ODS_CODE),
+        Column("icb_code", pl.String, nullable=True, pattern=ANY_ODS_CODE),
         Column("open_date", pl.Date, date_format=ODS_DATE),
         Column("close_date", pl.Date, nullable=True, date_format=ODS_DATE),
-        Column("snapshot_date", pl.Date),
+        Column("snapshot_date", pl.Date, date_format=ODS_DATE),
         Column("snapshot_date_source", pl.String),
     ),
     key=("snapshot_date", "org_code"),
@@ -53,17 +56,18 @@ def recognise_headerless(fields: list[str]) -> Format | None:
     if len(fields) != ODS_FIELDS:
         return None
     code, opened = fields[0].strip(), fields[ODS_POSITIONS["open_date"]].strip()
-    if _ODS_CODE.fullmatch(code) and re.fullmatch(r"\d{8}", opened):
+    if re.fullmatch(ANY_ODS_CODE, code) and re.fullmatch(r"\d{8}", opened):
         return ODS_ORGANISATIONS
     return None
 
 
 def headerless_frame(text: str, file: str) -> pl.DataFrame:
     """The fields the pipeline uses, named, as strings, plus the snapshot date and where it came from."""
+    for line, fields in enumerate(csv.reader(io.StringIO(text)), start=1):
+        if fields and len(fields) != ODS_FIELDS:  # polars would pad a short row with nulls
+            raise RejectedFile(file, f"the row has {len(fields)} fields; ODS extracts have {ODS_FIELDS}", row=line)
     frame = read_text_frame(text, file, header=False)
     fields = [c for c in frame.columns if c != ROW]
-    if len(fields) != ODS_FIELDS:
-        raise RejectedFile(file, f"an ODS extract has {ODS_FIELDS} fields per row; this file has {len(fields)}", row=1)
     named = frame.select(ROW, *[pl.col(fields[i]).alias(name) for name, i in ODS_POSITIONS.items()])
     snapshot, source = snapshot_date(file, named["open_date"])
     return named.with_columns(pl.lit(snapshot.strftime(ODS_DATE)).alias("snapshot_date"),

@@ -62,6 +62,9 @@ def recognise(columns: list[str], file: str) -> Format:
     candidates = [f for f in FORMATS if f.header and f.required <= header]
     if not candidates:
         closest = max((f for f in FORMATS if f.header), key=lambda f: len(f.required & header) / len(f.required))
+        if not closest.required & header:
+            raise UnrecognisedHeader(file, "header not recognised: it shares no column with any known extract format "
+                                           "(is it an extract at all?)", row=1)
         missing = sorted(closest.required - header)
         raise UnrecognisedHeader(file, f"header not recognised as any known extract format; the closest, "
                                        f"{closest.name}, lacks column(s) {', '.join(missing)}", row=1,
@@ -241,9 +244,14 @@ def _is_workbook(path: Path) -> bool:
 
 
 def _read_xlsx(path: Path) -> tuple[Format, pl.DataFrame, str]:
-    """The first table in a known format in any sheet (its header may sit below title rows), as strings."""
+    """The first table in a known format in any sheet (its header may sit below title rows), as strings.
+
+    Row numbers count from the sheet's first used row, which is the spreadsheet's own numbering whenever the
+    sheet starts at row 1, as publishers' sheets do (the reader does not report where the used range starts).
+    """
     try:
-        sheets = pl.read_excel(path, sheet_id=0, engine="calamine", has_header=False, infer_schema_length=0)
+        sheets = pl.read_excel(path, sheet_id=0, engine="calamine", has_header=False, infer_schema_length=0,
+                               drop_empty_rows=False, raise_if_empty=False)
     except Exception as err:  # noqa: BLE001 - calamine raises its own error types for corrupt workbooks
         raise RejectedFile(path.name, f"not a readable XLSX workbook ({str(err).splitlines()[0]})") from err
     for name, sheet in sheets.items():

@@ -112,7 +112,8 @@ def to_long(df: pl.DataFrame, geography: dict, measures: dict, no_value: tuple[s
             *common,
             pl.lit(m["question_code"]).alias("question_code"),
             pl.lit(m["measure"]).alias("measure"),
-            (pl.col(f"value:{_h(column)}") * TO_WAREHOUSE[m["scale"]]).alias("value"),
+            # rounded so that 0.6125 x 100 is 61.25, not 61.250000000000014
+            (pl.col(f"value:{_h(column)}") * TO_WAREHOUSE[m["scale"]]).round(10).alias("value"),
             (pl.col(f"base:{_h(m['base'])}") if m.get("base") else pl.lit(None, pl.Int64)).alias("base"),
             pl.lit(column).alias("source_column"),
             pl.lit(m["scale"]).alias("scale_in_file"),

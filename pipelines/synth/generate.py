@@ -11,8 +11,8 @@ import polars as pl
 from .aggregate import unit_aggregates
 from .population import simulate_unit
 from .social_care import social_care
-from .survey import fieldwork_month, organisation_results, pulse_responses, survey_respondents
-from .world import SCALES, Scenario, build_world
+from .survey import organisation_results, pulse_responses, survey_respondents
+from .world import SCALES, Scenario, World, build_world
 from .writers import Output, write_etr, write_record_level, write_sickness, write_turnover
 
 
@@ -27,6 +27,7 @@ class GenerateSummary:
     survey_years: list[int]
     icbs: list[str]  # ICB codes in the data, the merged ICB's new code included
     scenario: Scenario  # the merger, move and ICB merger the data contain
+    deteriorating_ics: str  # the ICS whose strain (sickness, S10, leavers) rises over the last year
 
 
 def generate(scale: str = "tiny", out_dir: Path | str = Path("synthetic"), seed: int = 42,
@@ -45,7 +46,6 @@ def generate(scale: str = "tiny", out_dir: Path | str = Path("synthetic"), seed:
     cal = world.calendar
 
     sickness, reasons, turnover, results = [], [], [], {y: [] for y in world.survey_years}
-    headcount: dict[str, int] = {}
     for unit in world.units:
         pop = simulate_unit(world, unit)
         agg = unit_aggregates(pop, cal)
@@ -53,8 +53,7 @@ def generate(scale: str = "tiny", out_dir: Path | str = Path("synthetic"), seed:
         reasons.append(agg.reasons)
         turnover.append(agg.turnover)
         for k, code in enumerate(unit.orgs):
-            headcount[code] = int(pop.sip.filter((pl.col("org") == k) & (pl.col("month") == cal.n - 1)).height)
-            if code in record and world.orgs[code].first_month < world.orgs[code].last_month:
+            if code in record:
                 write_record_level(out, world, pop, k)
         for year in world.survey_years:
             respondents = survey_respondents(world, pop, year)
@@ -62,26 +61,25 @@ def generate(scale: str = "tiny", out_dir: Path | str = Path("synthetic"), seed:
             for (code,), part in sorted(respondents.partition_by("org_code", as_dict=True).items()):
                 if code in record:
                     out.csv("staff_survey_respondents", f"staff_survey_respondents_{code}_{year}.csv", part)
-        del pop
 
     write_sickness(out, world, pl.concat(sickness), pl.concat(reasons))
     write_turnover(out, world, pl.concat(turnover))
     for year in world.survey_years:
-        out.csv("staff_survey_orgs", f"staff_survey_orgs_{year}.csv", pl.concat(results[year]).sort("org_code",
-                                                                                                   "question_code"))
+        table = pl.concat(results[year]).sort("org_code", "question_code")
+        out.csv("staff_survey_orgs", f"staff_survey_orgs_{year}.csv", table)
     for year, table in social_care(world).items():
         out.csv("social_care_la", f"social_care_la_{year}.csv", table)
     write_etr(out, world)
     for code in _pulse_orgs(world, record):
-        out.csv("pulse", f"pulse_{code}.csv", pulse_responses(world, code, headcount[code]))
+        out.csv("pulse", f"pulse_{code}.csv", pulse_responses(world, code, world.orgs[code].size))
 
     icbs = sorted({world.ics_at(c, m) for c, o in world.orgs.items() if o.kind != "csu"
                    for m in range(o.first_month, o.last_month)})
     return GenerateSummary(scale, seed, out.dir, sorted(out.files), dict(sorted(out.rows.items())),
-                           list(cal.labels), list(world.survey_years), icbs, world.scenario)
+                           list(cal.labels), list(world.survey_years), icbs, world.scenario, world.deteriorating_ics)
 
 
-def _pulse_orgs(world, record: set[str]) -> list[str]:
+def _pulse_orgs(world: World, record: set[str]) -> list[str]:
     """A few trusts (open to the end) run team pulse surveys."""
     rng = np.random.default_rng([world.seed, 5])
     trusts = sorted(c for c, o in world.orgs.items()

@@ -74,7 +74,7 @@ def survey_respondents(world: World, pop: UnitPopulation, year: int) -> pl.DataF
     ])
     # Occupation-group weights (population share / respondent share), as the survey weights trusts.
     occupation = np.array(SURVEY_OCCUPATION)[group]
-    frame = pl.DataFrame({"org": org, "occupation_group": occupation, "n": np.ones(n)})
+    frame = pl.DataFrame({"org": org, "occupation_group": occupation})
     pop_share = pl.DataFrame({"org": staff["org"].to_numpy(),
                               "occupation_group": np.array(SURVEY_OCCUPATION)[staff["group"].to_numpy()]})
     shares = pop_share.group_by("org", "occupation_group").len("pop").join(

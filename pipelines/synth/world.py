@@ -102,6 +102,7 @@ class World:
     units: list[Unit]
     strain: dict[str, np.ndarray] = field(repr=False)  # per organisation, per month
     ics_strain: dict[str, float] = field(repr=False)
+    deteriorating_ics: str = ""  # the ICS whose strain rises over the last year (an SPC signal to find)
     survey_years: tuple[int, ...] = ()
 
     def ics_at(self, org_code: str, m: int) -> str:
@@ -129,10 +130,6 @@ class World:
             return QZZ, QZZ_NAME
         icb = self.icbs[org.home_icb]
         return icb.region_code, icb.region_name
-
-    def exists(self, org_code: str, m: int) -> bool:
-        org = self.orgs[org_code]
-        return org.first_month <= m < org.last_month
 
 
 def stable_key(text: str) -> int:
@@ -274,7 +271,7 @@ def build_world(scale_name: str, seed: int) -> World:
         strain[code] = base
     ics_strain[sc.new_icb] = float(np.mean([ics_strain[c] for c in sc.merging_icbs]))
 
-    world = World(scale, seed, cal, sc, icbs, orgs, [], strain, ics_strain, scale.survey_years)
+    world = World(scale, seed, cal, sc, icbs, orgs, [], strain, ics_strain, deteriorating, scale.survey_years)
     world.units = _units(world, merger_m, trust_merger_m)
     return world
 

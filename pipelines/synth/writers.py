@@ -11,10 +11,10 @@ import numpy as np
 import polars as pl
 
 from .aggregate import ALL_GROUPS, TURNOVER_TYPES
-from .calendar import Calendar, day, iso
-from .decimals import decimal, half_up_ratio
+from .calendar import day, iso
 from .constants import (ALL_STAFF_GROUPS, DESTINATIONS, LEAVING_REASONS, OCCUPATION_CODES, QZZ, QZZ_NAME,
                         REASON_CODES, STAFF_GROUPS)
+from .decimals import decimal, half_up_ratio
 from .population import UnitPopulation
 from .world import World
 

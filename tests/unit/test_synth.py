@@ -296,3 +296,19 @@ def test_social_care_and_pulse(tiny):
     assert pulse.select(pl.col(f"ps{i}").cast(pl.Int64).is_between(1, 7).all() for i in range(1, 8)).row(0) == (
         True,) * 7
     assert pulse["submitted_at"].str.contains(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$").all()
+
+
+def test_record_level_selection_leaves_published_files_unchanged(tiny, tmp_path):
+    summary, _ = tiny
+    only = generate(scale="tiny", out_dir=tmp_path, seed=SEED, record_level_orgs=["RM1"])
+    local = [f.name for f in only.files if f.name.startswith(("esr_", "staff_survey_respondents_"))]
+    assert local and all("_RM1" in name for name in local)
+    full = {f.name: f for f in summary.files}
+    for f in only.files:
+        if f.name.startswith(("sickness_", "turnover_", "staff_survey_orgs_", "ods_etr_", "social_care_")):
+            assert f.read_bytes() == full[f.name].read_bytes(), f.name
+
+
+def test_unknown_scale_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="unknown scale"):
+        generate(scale="huge", out_dir=tmp_path)

@@ -113,7 +113,11 @@ today as (
 
 published_names as (
     select published_icb_code as icb_code, arg_max(published_icb_name, period_month) as published_icb_name
-    from {{ ref('stg_sickness__org_monthly') }}
+    from (
+        select published_icb_code, published_icb_name, period_month from {{ ref('stg_sickness__org_monthly') }}
+        union all
+        select published_icb_code, published_icb_name, period_month from {{ ref('stg_turnover__org_monthly') }}
+    )
     where published_icb_name is not null
     group by published_icb_code
 ),

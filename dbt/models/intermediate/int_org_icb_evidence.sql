@@ -1,7 +1,8 @@
 -- Every dated statement of which ICB an organisation was in, from two kinds of source:
 --   ods_snapshot: the ICB in each ODS snapshot. Organisations in a national grouping outside NHS England's
 --                 regions (W00 Wales) are outside any ICS. A blank ICB field says nothing and is left out.
---   publisher:    the ICB code NHS England Digital gave the organisation each month (sickness absence).
+--   publisher:    the ICB code NHS England Digital gave the organisation each month (sickness absence, else
+--                 turnover).
 with ods as (
     select
         org_code,
@@ -23,6 +24,14 @@ publisher_rows as (
         region_code,
         1 as preference
     from {{ ref('stg_sickness__org_monthly') }}
+    union all
+    select
+        org_code,
+        period_month,
+        published_icb_code,
+        null as region_code,
+        2 as preference
+    from {{ ref('stg_turnover__org_monthly') }}
 ),
 
 publisher as (

@@ -1,0 +1,262 @@
+"""Mart suites, three blocking checks per published table:
+
+- gx_<table>: the contract's promises: grain unique and complete, documented scales (0-100, 0-10), counts
+  and days not negative, codes known to dim_ics / dim_organisation, every ICS present in every period;
+- distribution_<table>: no row count, period mean or ICS rate far outside its history in the snapshot
+  readers see now (thresholds.yml);
+- disclosure_<table>: no small cell shown, no record-level identifier published (disclosure.py).
+
+Marts are aggregates, small enough to validate row by row in pandas; cross-table facts (which ICSs each
+period should have, the previous snapshot's history) are aggregated in DuckDB first.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+
+from .contract import MartContract
+from .disclosure import disclosure_expectations, publishable_columns_expectation
+from .raw import quoted
+from .runner import Failure, Frame, Gate, Verdict
+from .thresholds import Thresholds
+
+BASES = ("as_at", "current")
+PREVIOUS = "previous"  # the alias the serving snapshot is attached under
+
+
+@dataclass(frozen=True)
+class MartRules:
+    """What the family modules say about mart columns, by name (a column means the same in every mart)."""
+
+    non_negative: frozenset[str]
+    ordered: tuple[tuple[str, str], ...]
+    watched_rates: frozenset[str]
+    partial_by_design: dict[str, str]
+    outside_ics_code: str
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A dimension a mart's codes must appear in."""
+
+    column: str
+    dimension: str
+
+
+REFERENCES = (Reference("icb_code", "dim_ics"), Reference("org_code", "dim_organisation"))
+
+
+def read(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None):
+    return con.execute(sql, params or []).df()
+
+
+def existing_tables(con: duckdb.DuckDBPyConnection, schema: str, catalog: str | None = None) -> set[str]:
+    """Tables in one schema of the build database (or of an attached one)."""
+    return {r[0] for r in con.execute(
+        "select table_name from information_schema.tables where table_schema = ? "
+        "and table_catalog = coalesce(?, current_database())", [schema, catalog]).fetchall()}
+
+
+# --- gx_<table> -------------------------------------------------------------------------------------------
+
+def validate_contract(con: duckdb.DuckDBPyConnection, gate: Gate, contract: MartContract, rules: MartRules) -> Verdict:
+    import great_expectations.expectations as gxe
+
+    check, table = f"gx_{contract.table}", f"marts.{contract.table}"
+    if not contract.grain:
+        return Verdict(check, table, 1, (Failure("(grain)", "the model declares its grain (a unique_combination test)",
+                                                 "none declared"),))
+    columns = set(contract.columns)
+    percent, score = contract.percent_columns, contract.score_columns
+    non_negative = sorted((rules.non_negative & columns) - set(percent) - set(score))
+    ordered = [(a, b) for a, b in rules.ordered if a in columns and b in columns]
+    built = existing_tables(con, "marts")
+    references = [r for r in REFERENCES if r.column in columns and r.dimension != contract.table]
+    missing = [r for r in references if r.dimension not in built]
+    references = [r for r in references if r not in missing]
+    wanted = dict.fromkeys([*contract.grain, *percent, *score, *non_negative, *(c for pair in ordered for c in pair),
+                            *(r.column for r in references), *(["boundary_basis"] if "boundary_basis" in columns else [])])
+    # organisation tables keep bodies outside any ICS; ICS tables may not
+    outside = [rules.outside_ics_code] if not contract.is_ics_level else []
+    known = "".join(
+        f", case when {r.column} is null then null else {r.column} in "
+        f"(select {r.column} from marts.{r.dimension}{' union select ?' if r.column == 'icb_code' and outside else ''})"
+        f" end as {r.column}__known" for r in references)
+    params = outside if any(r.column == "icb_code" for r in references) else []
+    rows = read(con, f"select {', '.join(map(quoted, wanted))}{known} from marts.{contract.table}", params)
+
+    expectations = [gxe.ExpectColumnValuesToNotBeNull(column=c, meta={"rule": "part of the grain: never null"})
+                    for c in contract.grain]
+    expectations.append(gxe.ExpectCompoundColumnsToBeUnique(
+        column_list=list(contract.grain), meta={"column": ", ".join(contract.grain),
+                                                "rule": "one row per " + ", ".join(contract.grain)}))
+    expectations += [gxe.ExpectColumnValuesToBeBetween(column=c, min_value=0, max_value=100,
+                                                       meta={"rule": "a percentage, 0-100 (its contract says so)"})
+                     for c in percent]
+    expectations += [gxe.ExpectColumnValuesToBeBetween(column=c, min_value=0, max_value=10,
+                                                       meta={"rule": "a score, 0-10 (its contract says so)"})
+                     for c in score]
+    expectations += [gxe.ExpectColumnValuesToBeBetween(column=c, min_value=0, meta={"rule": "not negative"})
+                     for c in non_negative]
+    expectations += [gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+        column_A=a, column_B=b, or_equal=True, ignore_row_if="either_value_is_missing",
+        meta={"column": a, "rule": f"not less than {b}"}) for a, b in ordered]
+    if "boundary_basis" in columns:
+        expectations.append(gxe.ExpectColumnValuesToBeInSet(column="boundary_basis", value_set=list(BASES),
+                                                            meta={"rule": "as_at or current"}))
+    expectations += [gxe.ExpectColumnValuesToBeInSet(
+        column=f"{r.column}__known", value_set=[True],
+        meta={"column": r.column, "rule": f"a code known to marts.{r.dimension}"}) for r in references]
+    failures = tuple(Failure(r.column, f"a code known to marts.{r.dimension}", f"marts.{r.dimension} is not built")
+                     for r in missing)
+    frames = [Frame("rows", rows, expectations, contract.grain)]
+    if contract.is_ics_level and contract.table not in rules.partial_by_design and "dim_ics" in built:
+        frames.append(completeness_frame(con, contract))
+    verdict = gate.validate(check, table, frames)
+    return Verdict(check, table, verdict.evaluated + len(failures), verdict.failures + failures, verdict.notes)
+
+
+def completeness_frame(con: duckdb.DuckDBPyConnection, contract: MartContract) -> Frame:
+    """Every ICS the table has on a basis, in every period of that basis while the ICS exists.
+
+    On the as_at basis an ICS is expected only in periods its dim_ics validity overlaps (ICBs merge); on the
+    current basis history is restated, so every period. A period is a month, or a calendar year.
+    """
+    import great_expectations.expectations as gxe
+
+    period = contract.period_column
+    has_basis = "boundary_basis" in contract.columns
+    basis = "boundary_basis" if has_basis else "'as_at'"
+    first_day, last_day = (("p.period", "p.period + interval 1 month - interval 1 day") if period == "period_month"
+                           else ("make_date(p.period::int, 1, 1)", "make_date(p.period::int, 12, 31)"))
+    frame = read(con, f"""
+        with published as (
+            select distinct {basis} as boundary_basis, {period} as period, icb_code
+            from marts.{contract.table} where icb_code is not null),
+        periods as (select distinct boundary_basis, period from published),
+        icss as (select distinct boundary_basis, icb_code from published),
+        validity as (
+            select icb_code, min(valid_from) as valid_from, max(coalesce(valid_to, date '9999-12-31')) as valid_to
+            from marts.dim_ics group by icb_code)
+        select i.icb_code, p.period as {period}, p.boundary_basis, pub.icb_code is not null as published
+        from periods p
+        join icss i on i.boundary_basis = p.boundary_basis
+        left join validity v on v.icb_code = i.icb_code
+        left join published pub
+            on pub.boundary_basis = p.boundary_basis and pub.period = p.period and pub.icb_code = i.icb_code
+        where p.boundary_basis = 'current' or v.icb_code is null
+            or (v.valid_from <= {last_day} and v.valid_to >= {first_day})
+        order by 1, 2, 3""")
+    return Frame("completeness", frame, [gxe.ExpectColumnValuesToBeInSet(
+        column="published", value_set=[True],
+        meta={"column": "icb_code", "rule": f"every ICS present in every {period} on each boundary basis"})],
+        ("icb_code", period, "boundary_basis") if has_basis else ("icb_code", period))
+
+
+# --- distribution_<table> ---------------------------------------------------------------------------------
+
+def validate_distribution(con: duckdb.DuckDBPyConnection, gate: Gate, contract: MartContract, rules: MartRules,
+                          thresholds: Thresholds, previous_attached: bool) -> Verdict:
+    check, table = f"distribution_{contract.table}", f"marts.{contract.table}"
+    if not previous_attached:
+        return Verdict(check, table, 0, notes=("first publication: no earlier snapshot to compare with",))
+    if contract.table not in existing_tables(con, "marts", catalog=PREVIOUS):
+        return Verdict(check, table, 0, notes=("not in the published snapshot yet: nothing to compare with",))
+    previous_rows = con.execute(f"select count(*) from {PREVIOUS}.marts.{contract.table}").fetchone()[0]
+    if previous_rows == 0:
+        return Verdict(check, table, 0, notes=("empty in the published snapshot: nothing to compare with",))
+    frames = [row_count_frame(con, contract, thresholds, previous_rows)]
+    if contract.period_column:
+        frames.append(period_profile_frame(con, contract, thresholds))
+    if contract.is_ics_level:
+        frames += [watched_rate_frame(con, contract, thresholds, rate)
+                   for rate in sorted(rules.watched_rates & set(contract.columns))]
+    return gate.validate(check, table, frames, notes=(f"compared with the published snapshot ({previous_rows} rows)",))
+
+
+def row_count_frame(con, contract: MartContract, thresholds: Thresholds, previous_rows: int) -> Frame:
+    import great_expectations.expectations as gxe
+
+    frame = read(con, f"select count(*) as rows from marts.{contract.table}")
+    low, high = previous_rows * thresholds.min_row_ratio, previous_rows * thresholds.max_row_ratio
+    return Frame("row_count", frame, [gxe.ExpectColumnValuesToBeBetween(
+        column="rows", min_value=low, max_value=high,
+        meta={"column": "(row count)", "aggregate": True, "rule": f"within {thresholds.min_row_ratio:g}-{thresholds.max_row_ratio:g} "
+                                               f"times the {previous_rows} rows published now ({low:g}-{high:g})"})])
+
+
+def profile_sql(relation: str, contract: MartContract) -> str:
+    means = "".join(f", avg({quoted(m)}) as {quoted(m)}" for m in contract.measures)
+    return f"select {contract.period_column} as period, count(*) as rows{means} from {relation} group by all"
+
+
+def period_profile_frame(con, contract: MartContract, thresholds: Thresholds) -> Frame:
+    """Per period: the row count and each measure's mean, against the published periods' range of each."""
+    import great_expectations.expectations as gxe
+
+    period = contract.period_column
+    current = read(con, profile_sql(f"marts.{contract.table}", contract) + " order by period")
+    history = read(con, profile_sql(f"{PREVIOUS}.marts.{contract.table}", contract))
+    expectations = []
+    for statistic in ["rows", *contract.measures]:
+        past = history[statistic].dropna().astype(float)
+        if past.empty:
+            continue
+        low, high = thresholds.envelope.bounds(past.min(), past.max(), past.mean())
+        what = "rows per period" if statistic == "rows" else f"mean {statistic} per period"
+        expectations.append(gxe.ExpectColumnValuesToBeBetween(
+            column=statistic, min_value=low, max_value=high,
+            meta={"column": "(row count)" if statistic == "rows" else statistic,
+                  "rule": f"{what} within the published periods' {past.min():.6g}-{past.max():.6g}, "
+                          f"widened to {low:.6g}-{high:.6g}"}))
+    return Frame("period_profile", current.rename(columns={"period": period}), expectations, (period,))
+
+
+def watched_rate_frame(con, contract: MartContract, thresholds: Thresholds, rate: str) -> Frame:
+    """Each ICS's rate, every period, against that ICS's own published history of it."""
+    import great_expectations.expectations as gxe
+
+    entity = [c for c in contract.grain if c != contract.period_column]
+    keys = ", ".join(map(quoted, entity))
+    frame = read(con, f"""
+        select n.*, h.low, h.high, h.mean from (select {keys}, {contract.period_column}, {quoted(rate)}
+                                               from marts.{contract.table}) n
+        join (select {keys}, min({quoted(rate)}) as low, max({quoted(rate)}) as high, avg({quoted(rate)}) as mean
+              from {PREVIOUS}.marts.{contract.table} group by all) h using ({keys})
+        order by all""")
+    env = thresholds.envelope
+    margin = ((frame["high"] - frame["low"]) * env.range_multiplier).clip(
+        lower=frame["mean"].abs() * env.relative_margin).clip(lower=env.absolute_margin)
+    frame["lowest_expected"], frame["highest_expected"] = frame["low"] - margin, frame["high"] + margin
+    rule = "within this ICS's own published history, widened (thresholds.yml envelope)"
+    return Frame(f"watched_{rate}", frame.drop(columns=["low", "high", "mean"]), [
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A=rate, column_B="lowest_expected", or_equal=True,
+                                                    ignore_row_if="either_value_is_missing",
+                                                    meta={"column": rate, "rule": rule}),
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="highest_expected", column_B=rate, or_equal=True,
+                                                    ignore_row_if="either_value_is_missing",
+                                                    meta={"column": rate, "rule": rule}),
+    ], (*entity, contract.period_column))
+
+
+# --- disclosure_<table> -----------------------------------------------------------------------------------
+
+def validate_disclosure(con: duckdb.DuckDBPyConnection, gate: Gate, contract: MartContract,
+                        limits: dict[str, float]) -> Verdict:
+    import pandas as pd
+
+    check, table = f"disclosure_{contract.table}", f"marts.{contract.table}"
+    actual = read(con, "select column_name from information_schema.columns where table_schema = 'marts' "
+                       "and table_name = ? and table_catalog = current_database()", [contract.table])
+    text = {c for c, t in contract.columns.items() if t.lower().startswith(("varchar", "text", "string"))}
+    expectations = disclosure_expectations(contract, limits, text)
+    guarded = {e.column for e in expectations} - {f"{c}__as_published" for c in text}
+    needed = dict.fromkeys([*contract.grain, *sorted(guarded), *({"suppressed", "fte_days_available"} & set(contract.columns))])
+    rows = read(con, f"select {', '.join(map(quoted, needed))} from marts.{contract.table}")
+    for c in text & guarded:  # a count published as text: "<11" or digits
+        rows[f"{c}__as_published"] = rows[c]
+        rows[c] = pd.to_numeric(rows[c].where(rows[c].str.fullmatch(r"\d+")), errors="coerce")
+    return gate.validate(check, table, [
+        Frame("columns", actual, [publishable_columns_expectation()], ("column_name",)),
+        Frame("cells", rows, expectations, contract.grain)])

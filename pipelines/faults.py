@@ -1,0 +1,26 @@
+"""Crash-test hook: WELLBEING_FAULT_POINT=<point> makes the pipeline SIGKILL itself when it reaches <point>.
+
+tests/integration/test_faults.py uses it to prove that a crash anywhere in a run leaves the published
+snapshot whole and that the next run catches up. Points, in run order:
+
+    ingest          after a family's landing files are loaded, the build database open
+    dbt_build       after dbt build's first event (dbt is killed with the pipeline)
+    quality_gate    after the first mart suite has run
+    serving_tmp     with the new serving file half written
+    before_replace  with the new serving file complete, just before it replaces the old one
+
+Unset (always, outside that test) it does nothing.
+"""
+import os
+import signal
+
+FAULT_ENV = "WELLBEING_FAULT_POINT"
+
+
+def fault_point(point: str) -> None:
+    if os.environ.get(FAULT_ENV) != point:
+        return
+    # a process leading its own group (as the test starts it) takes its children (dbt) down too, as a crash would
+    if os.getpgrp() == os.getpid():
+        os.killpg(os.getpgrp(), signal.SIGKILL)
+    os.kill(os.getpid(), signal.SIGKILL)

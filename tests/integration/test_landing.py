@@ -1,0 +1,117 @@
+"""Loading in batches inside one transaction: checks that span batches, rollback of a late failure, family
+ingest over a mixed landing folder, supersession of record-level resends by month and organisation."""
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from pipelines.landing import ensure_raw_tables, ingest, load_file
+from pipelines.settings import Home
+from pipelines.sources.privacy import pseudonym
+from tests.fixtures.samples import SAMPLES, write_sample
+
+KEY = b"landing-test-key"
+SIP_HEADER = SAMPLES["staff_in_post"][1].splitlines()[0]
+
+
+def sip_rows(n: int, month_end: str = "2024-04-30", org: str = "RJ1", first_id: int = 10000) -> list[str]:
+    return [f"{first_id + i},{first_id + i},{org},Nurses & health visitors,N0A,1.0,{month_end},2015-09-01,1980-05-17"
+            for i in range(n)]
+
+
+@pytest.fixture
+def warehouse(tmp_path):
+    home = Home(tmp_path / "home").ensure()
+    con = duckdb.connect(str(home.build_db))
+    ensure_raw_tables(con)
+    yield home, con
+    con.close()
+
+
+def count(con, table: str) -> int:
+    return con.execute(f"select count(*) from raw.{table}").fetchone()[0]
+
+
+def test_batched_and_whole_loads_store_the_same_rows(tmp_path):
+    tables = []
+    for batch_rows in (3, 1_000):
+        home = Home(tmp_path / f"home{batch_rows}").ensure()
+        with duckdb.connect(str(home.build_db)) as con:
+            ensure_raw_tables(con)
+            path = write_sample(home.landing, "staff_in_post", "\n".join([SIP_HEADER, *sip_rows(10)]) + "\n")
+            assert load_file(con, home, path, KEY, batch_rows=batch_rows).rows_loaded == 10
+            tables.append(con.execute("select * exclude (_loaded_at) from raw.staff_in_post order by all").fetchall())
+    assert tables[0] == tables[1]
+
+
+def test_a_duplicate_key_in_another_batch_is_caught_and_nothing_is_kept(warehouse):
+    home, con = warehouse
+    rows = sip_rows(7)
+    rows.append(rows[1])  # line 9 repeats line 3, two batches later
+    path = write_sample(home.landing, "staff_in_post", "\n".join([SIP_HEADER, *rows]) + "\n")
+    result = load_file(con, home, path, KEY, batch_rows=3)
+    assert result.outcome == "rejected"
+    assert "row 9, column month_end: duplicate key (employee_id=<identifier>, assignment_id=<identifier>, " \
+           "month_end=2024-04-30)" in result.message
+    assert count(con, "staff_in_post") == 0
+
+
+def test_a_bad_row_in_the_last_batch_rolls_back_the_batches_before_it(warehouse):
+    home, con = warehouse
+    rows = sip_rows(9)
+    rows[8] = rows[8].replace(",1.0,", ",-1.0,")
+    path = write_sample(home.landing, "staff_in_post", "\n".join([SIP_HEADER, *rows]) + "\n")
+    result = load_file(con, home, path, KEY, batch_rows=2)
+    assert result.outcome == "rejected"
+    assert "row 10, column fte" in result.message
+    assert count(con, "staff_in_post") == 0
+    assert con.execute("select outcome from raw.load_log").fetchall() == [("rejected",)]
+
+
+def test_identifiers_never_reach_the_warehouse(warehouse):
+    home, con = warehouse
+    load_file(con, home, write_sample(home.landing, "staff_in_post"), KEY)
+    stored = con.execute("select distinct employee_id, assignment_id from raw.staff_in_post order by all").fetchall()
+    assert stored == sorted([(pseudonym("10001", KEY), pseudonym("10001", KEY)),
+                             (pseudonym("10002", KEY), pseudonym("10002-2", KEY))])
+    columns = [c for (c,) in con.execute("select column_name from information_schema.columns "
+                                         "where table_name = 'staff_in_post'").fetchall()]
+    assert "date_of_birth" not in columns and "age_band" in columns
+
+
+def test_a_record_level_file_without_a_key_stays_in_landing_and_changes_nothing(warehouse):
+    home, con = warehouse
+    path = write_sample(home.landing, "leavers")
+    with pytest.raises(ValueError, match="pseudonymisation key"):
+        load_file(con, home, path, None)
+    assert path.exists()
+    assert count(con, "leavers") == 0 and count(con, "load_log") == 0
+
+
+def test_a_record_level_resend_supersedes_its_months_for_its_organisation_only(warehouse):
+    home, con = warehouse
+    name = "esr_staff_in_post_RJ1.csv"
+    april_may = [*sip_rows(3), *sip_rows(3, "2024-05-31")]
+    load_file(con, home, write_sample(home.landing, "staff_in_post", "\n".join([SIP_HEADER, *april_may]) + "\n", name), KEY)
+    other_org = sip_rows(2, org="RJ2", first_id=20000)
+    load_file(con, home, write_sample(home.landing, "staff_in_post", "\n".join([SIP_HEADER, *other_org]) + "\n",
+                                      "esr_staff_in_post_RJ2.csv"), KEY)
+    may_corrected = [r.replace(",1.0,", ",0.8,") for r in sip_rows(2, "2024-05-31")]
+    result = load_file(con, home, write_sample(home.landing, "staff_in_post",
+                                               "\n".join([SIP_HEADER, *may_corrected]) + "\n", name), KEY)
+    assert (result.outcome, result.rows_superseded, result.rows_loaded) == ("loaded", 3, 2)
+    assert con.execute("select org_code, month_end::varchar, fte, count(*) from raw.staff_in_post "
+                       "group by all order by all").fetchall() == [
+        ("RJ1", "2024-04-30", 1.0, 3), ("RJ1", "2024-05-31", 0.8, 2), ("RJ2", "2024-04-30", 1.0, 2)]
+
+
+def test_family_ingest_loads_its_own_files_and_quarantines_unreadable_ones(warehouse):
+    home, con = warehouse
+    for name in ("sickness_org", "sickness_reason", "leavers"):
+        write_sample(home.landing, name)
+    (home.landing / "minutes.csv").write_text("title,author\nMinutes,Board\n")
+    results = ingest(con, home, "sickness", KEY)
+    assert sorted((r.file, r.outcome) for r in results) == [
+        ("minutes.csv", "rejected"), ("sickness_org_2024-04.csv", "loaded"), ("sickness_reason_2024-04.csv", "loaded")]
+    assert sorted(p.name for p in home.landing.iterdir()) == ["esr_leavers_RJ1.csv"]
+    assert (home.quarantine / "minutes.csv.reason.txt").exists()
