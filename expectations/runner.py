@@ -74,6 +74,7 @@ class Gate:
     docs_dir: Path
     run_name: str
     _context: object = field(default=None, init=False)
+    _validations: int = field(default=0, init=False)
 
     def context(self):
         if self._context is None:
@@ -83,7 +84,7 @@ class Gate:
             context = gx.get_context(mode="ephemeral")
             context.variables.progress_bars = {"globally": False}
             context.add_data_docs_site(site_name=self.name, site_config={
-                "class_name": "SiteBuilder",
+                "class_name": "SiteBuilder", "show_how_to_buttons": False,
                 "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(self.docs_dir)},
                 "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
             })
@@ -99,7 +100,8 @@ class Gate:
         for frame in frames:
             if not frame.expectations:
                 continue
-            name = f"{check}.{frame.name}"
+            self._validations += 1  # names are unique within a context
+            name = f"{check}.{frame.name}.{self._validations}"
             batch = (context.data_sources.add_pandas(name=name).add_dataframe_asset(name=name)
                      .add_batch_definition_whole_dataframe("whole"))
             suite = context.suites.add(gx.ExpectationSuite(name=name))
@@ -140,10 +142,17 @@ def _failure(r) -> Failure:
         rows = result.get("partial_unexpected_index_list") or []
         if not all(isinstance(row, dict) for row in rows):  # no index columns: GX gives row numbers
             rows = [{"value": v} for v in result.get("partial_unexpected_list", [])]
-        examples = tuple(", ".join(f"{k}={_plain(v)}" for k, v in row.items()) for row in rows[:EXAMPLES])
+        # a True/False helper column (is the code known? is the ICS published?) says nothing the rule does not
+        helper = config.kwargs.get("column") if meta.get("column", config.kwargs.get("column")) != config.kwargs.get("column") else None
+        examples = tuple(", ".join(f"{k}={_plain(v)}" for k, v in row.items() if not (k == helper and _is_bool(v)))
+                         for row in rows[:EXAMPLES])
     else:
         failing, examples = f"observed {_plain(result.get('observed_value'))}", ()
     return Failure(column, rule, failing, examples, statistic=config.kwargs.get("column") if meta.get("aggregate") else None)
+
+
+def _is_bool(value) -> bool:
+    return isinstance(value.item() if hasattr(value, "item") else value, bool)
 
 
 def _plain(value) -> str:

@@ -35,8 +35,9 @@ class Published:
 def publish(con: duckdb.DuckDBPyConnection, home: Home, run_id: str, tables: list[str], checks: list[dict],
             settings: dict) -> Published:
     """Copy `tables` from the build's marts schema, with meta tables, into a new serving file; swap it in."""
-    published_at = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
-    publish_id = published_at.strftime("%Y%m%dT%H%M%S") + "-" + run_id[:8]
+    published_at = datetime.now(timezone.utc).replace(tzinfo=None)
+    # sorts by time (to the millisecond), then names the run
+    publish_id = f"{published_at:%Y%m%dT%H%M%S}{published_at.microsecond // 1000:03d}-{run_id[:8]}"
     remove_leftovers(home)
     tmp = home.warehouse / f"{TMP_PREFIX}{os.getpid()}"
     previous_log = _previous_publish_log(home.serving_db)

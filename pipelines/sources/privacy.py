@@ -41,18 +41,18 @@ def age_band(age: pl.Expr) -> pl.Expr:
 
 def protect(df: pl.DataFrame, fmt: Format, key: bytes) -> pl.DataFrame:
     """Replace identifiers with pseudonyms and dates of birth with age bands (age at the row's period)."""
-    exprs, dropped = [], []
+    identifiers = [c.name for c in fmt.columns if c.privacy == "pseudonymise"]
+    if identifiers:
+        # hash each distinct identifier once (far fewer people than rows), in one pass for all the columns
+        distinct = pl.concat([df.get_column(c) for c in identifiers]).drop_nulls().unique()
+        hashed = pl.DataFrame({"__identifier": distinct, "__pseudonym": pseudonyms(distinct, key)})
+        for c in identifiers:
+            df = (df.join(hashed, left_on=c, right_on="__identifier", how="left", maintain_order="left")
+                  .with_columns(pl.col("__pseudonym").alias(c)).drop("__pseudonym"))
     for col in fmt.columns:
-        if col.privacy == "pseudonymise":
-            # hash each distinct identifier once: far fewer people than rows
-            distinct = df.get_column(col.name).drop_nulls().unique()
-            exprs.append(pl.col(col.name).replace_strict(distinct, pseudonyms(distinct, key), default=None,
-                                                         return_dtype=pl.String))
-        elif col.privacy == "age_band":
-            at = pl.col(fmt.period) if fmt.period else pl.lit(None, dtype=pl.Date)
-            years = (at.dt.year() - pl.col(col.name).dt.year()) - (
-                (at.dt.month() * 100 + at.dt.day()) < (pl.col(col.name).dt.month() * 100 + pl.col(col.name).dt.day())
-            ).cast(pl.Int32)
-            exprs.append(age_band(years).alias("age_band"))
-            dropped.append(col.name)
-    return df.with_columns(exprs).drop(dropped) if exprs else df
+        if col.privacy == "age_band":
+            at, born = (pl.col(fmt.period) if fmt.period else pl.lit(None, dtype=pl.Date)), pl.col(col.name)
+            years = (at.dt.year() - born.dt.year()) - (
+                (at.dt.month() * 100 + at.dt.day()) < (born.dt.month() * 100 + born.dt.day())).cast(pl.Int32)
+            df = df.with_columns(age_band(years).alias("age_band")).drop(col.name)
+    return df

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from .base import EARLIEST_DATE, ODS_CODE, Column, Format
+from .base import ODS_CODE, Column, Format
 
 UK_DATE = "%d/%m/%Y"
 ISO_DATE = "%Y-%m-%d"
@@ -99,7 +99,7 @@ ABSENCE_EPISODES = Format(
         Column("absence_end", pl.Date, nullable=True, date_format=ISO_DATE),
         Column("fte", pl.Float64, min=0, max=1.5),
         Column("reason_code", pl.String, pattern=REASON_CODE),
-        Column("extract_date", pl.Date, date_format=ISO_DATE, min=EARLIEST_DATE),
+        Column("extract_date", pl.Date, date_format=ISO_DATE),
     ),
     # the same episode appears again in a later extract (with its end date filled in): extract_date is in the key
     key=("employee_id", "assignment_id", "absence_start", "extract_date"),

@@ -39,10 +39,6 @@ MAPPED_OUTPUT = (
 )
 
 
-def _h(name: str) -> str:
-    return normalise_header(name)
-
-
 def map_format(path: Path) -> Format:
     """The Format a column-map file describes; errors name the map file and the entry."""
     spec = yaml.safe_load(path.read_text())
@@ -67,14 +63,14 @@ def map_format(path: Path) -> Format:
     bases = {m["base"] for m in measures.values() if m.get("base")}
 
     columns = (
-        Column("org_code", pl.String, header=_h(keys["org_code"]), pattern=spec["org_code_pattern"]),
-        Column("survey_year", pl.Int64, header=_h(keys["survey_year"]), min=2000, max=2100),
-        *(Column(k, pl.String, header=_h(keys[k]), nullable=True) for k in ("org_name", "benchmarking_group", "weighting")),
-        *(Column(f"geo:{_h(c)}", pl.String, header=_h(c), nullable=True) for c in sorted(geo_columns)),
-        *(Column(f"value:{_h(c)}", pl.Float64, header=_h(c), nullable=True, min=0, max=SCALES[m["scale"]])
-          for c, m in measures.items()),
-        *(Column(f"base:{_h(c)}", pl.Int64, header=_h(c), nullable=True, min=0) for c in sorted(bases)),
-        *(Column(f"ignored:{_h(c)}", pl.String, header=_h(c), required=False, nullable=True) for c in sorted(ignored)),
+        Column("org_code", pl.String, header=normalise_header(keys["org_code"]), pattern=spec["org_code_pattern"]),
+        Column("survey_year", pl.Int64, header=normalise_header(keys["survey_year"]), min=2000, max=2100),
+        *(Column(k, pl.String, header=normalise_header(keys[k]), nullable=True)
+          for k in ("org_name", "benchmarking_group", "weighting")),
+        *(_mapped("geo", c, pl.String) for c in sorted(geo_columns)),
+        *(_mapped("value", c, pl.Float64, min=0, max=SCALES[m["scale"]]) for c, m in measures.items()),
+        *(_mapped("base", c, pl.Int64, min=0) for c in sorted(bases)),
+        *(_mapped("ignored", c, pl.String, required=False) for c in sorted(ignored)),
     )
     return Format(
         name=spec["name"],
@@ -90,16 +86,25 @@ def map_format(path: Path) -> Format:
     )
 
 
+def _mapped(role: str, header: str, dtype: pl.DataType, **checks) -> Column:
+    """A column of the export, named by its role in the map (geo:region, value:burned_out_rate, ...)."""
+    return Column(f"{role}:{normalise_header(header)}", dtype, header=normalise_header(header), nullable=True, **checks)
+
+
+def _role(role: str, header: str) -> pl.Expr:
+    return pl.col(f"{role}:{normalise_header(header)}")
+
+
 def _no_value(expr: pl.Expr, markers: tuple[str, ...]) -> pl.Expr:
     return pl.when(expr.is_in(markers)).then(None).otherwise(expr)
 
 
 def _by_year(geography: dict[str, dict[str, str]], target: str) -> pl.Expr:
     """The column holding `target` in each survey year (the export reuses columns with new meanings)."""
-    expr = pl.col(f"geo:{_h(geography['default'][target])}")
+    expr = _role("geo", geography["default"][target])
     for year, names in geography.items():
         if year != "default":
-            expr = pl.when(pl.col("survey_year") == int(year)).then(pl.col(f"geo:{_h(names[target])}")).otherwise(expr)
+            expr = pl.when(pl.col("survey_year") == int(year)).then(_role("geo", names[target])).otherwise(expr)
     return expr
 
 
@@ -113,8 +118,8 @@ def to_long(df: pl.DataFrame, geography: dict, measures: dict, no_value: tuple[s
             pl.lit(m["question_code"]).alias("question_code"),
             pl.lit(m["measure"]).alias("measure"),
             # rounded so that 0.6125 x 100 is 61.25, not 61.250000000000014
-            (pl.col(f"value:{_h(column)}") * TO_WAREHOUSE[m["scale"]]).round(10).alias("value"),
-            (pl.col(f"base:{_h(m['base'])}") if m.get("base") else pl.lit(None, pl.Int64)).alias("base"),
+            (_role("value", column) * TO_WAREHOUSE[m["scale"]]).round(10).alias("value"),
+            (_role("base", m["base"]) if m.get("base") else pl.lit(None, pl.Int64)).alias("base"),
             pl.lit(column).alias("source_column"),
             pl.lit(m["scale"]).alias("scale_in_file"),
         )

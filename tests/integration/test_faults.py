@@ -1,0 +1,93 @@
+"""A run killed at any point leaves the published snapshot whole, and the next run publishes exactly what an
+uninterrupted run would have.
+
+`wellbeing run` runs in its own process group and kills itself (and its dbt child) with SIGKILL at each
+fault point in turn (pipelines/faults.py), each time with one new month of the real sickness files waiting.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+
+import duckdb
+import pytest
+
+from pipelines.faults import FAULT_ENV
+from pipelines.publish import TMP_PREFIX
+from pipelines.runs import prepare, run_pipeline
+from pipelines.settings import REPO_ROOT, Home
+
+pytestmark = pytest.mark.realdata
+POINTS = ("ingest", "dbt_build", "quality_gate", "serving_tmp", "before_replace")
+
+
+def months(realdata):
+    return sorted((realdata / "nhs_sickness_absence_org_monthly").glob("nhs_sickness_absence_*.csv"))
+
+
+def land(home: Home, *files) -> None:
+    for f in files:
+        shutil.copy2(f, home.landing)
+
+
+def published_tables(serving) -> dict[str, list[tuple]]:
+    with duckdb.connect(str(serving), read_only=True) as con:
+        tables = [r[0] for r in con.execute("select table_name from information_schema.tables "
+                                            "where table_schema = 'marts' order by 1").fetchall()]
+        return {t: con.execute(f"select * from marts.{t} order by all").fetchall() for t in tables}
+
+
+def publish_id(serving) -> str:
+    with duckdb.connect(str(serving), read_only=True) as con:
+        return con.execute("select max(publish_id) from meta.publish_log").fetchone()[0]
+
+
+def sha(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def wellbeing_run(home: Home, fault: str | None) -> int:
+    env = {k: v for k, v in os.environ.items() if k != FAULT_ENV} | ({FAULT_ENV: fault} if fault else {})
+    process = subprocess.run([sys.executable, "-m", "pipelines.cli", "--home", str(home.root), "run"], env=env,
+                             cwd=REPO_ROOT, start_new_session=True, capture_output=True, text=True, timeout=600)
+    if process.returncode not in (0, -signal.SIGKILL):
+        pytest.fail(f"run with fault {fault} ended with {process.returncode}:\n{process.stdout}\n{process.stderr[-3000:]}")
+    if process.returncode == -signal.SIGKILL:
+        with pytest.raises(ProcessLookupError):  # dbt and every other child died with it
+            os.killpg(process.pid, 0)
+    return process.returncode
+
+
+def test_killed_runs_leave_the_snapshot_and_a_rerun_catches_up(realdata, home, tmp_path_factory):
+    uninterrupted = Home(tmp_path_factory.mktemp("uninterrupted") / "home")
+    prepare(uninterrupted)
+    land(uninterrupted, *months(realdata))
+    assert run_pipeline(uninterrupted).success
+    expected = published_tables(uninterrupted.serving_db)
+
+    prepare(home)  # point the environment back at the home under test
+    land(home, *months(realdata)[:-1])
+    assert run_pipeline(home).success
+    before, before_id = sha(home.serving_db), publish_id(home.serving_db)
+    kept = sorted(p.name for p in home.snapshots.iterdir())
+
+    land(home, months(realdata)[-1])
+    for point in POINTS:
+        assert wellbeing_run(home, point) == -signal.SIGKILL, f"the run was not killed at {point}"
+        assert sha(home.serving_db) == before, f"serving.duckdb changed by a run killed at {point}"
+        assert publish_id(home.serving_db) == before_id
+        assert sorted(p.name for p in home.snapshots.iterdir()) == kept
+        if point in ("serving_tmp", "before_replace"):
+            assert list(home.warehouse.glob(f"{TMP_PREFIX}*")), f"no half-published file left at {point}"
+
+    assert wellbeing_run(home, None) == 0
+    assert publish_id(home.serving_db) != before_id
+    assert published_tables(home.serving_db) == expected
+    assert not list(home.warehouse.glob(f"{TMP_PREFIX}*"))
+    with duckdb.connect(str(home.build_db), read_only=True) as con:
+        loads = con.execute("select outcome, count(*) from raw.load_log group by 1").fetchall()
+    assert loads == [("loaded", len(months(realdata)))]

@@ -1,0 +1,179 @@
+"""The suites themselves, on small hand-made tables in a throwaway DuckDB: each rule passes good data and
+fails bad data with the column and values named (real GX, real DuckDB; no pipeline run)."""
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from expectations.contract import load_manifest, mart_contracts
+from expectations.disclosure import thresholds as disclosure_limits
+from expectations.marts import PREVIOUS, MartRules, validate_contract, validate_disclosure, validate_distribution
+from expectations.contract import MartContract
+from expectations.raw import validate_raw
+from expectations.runner import Gate
+from expectations.suites import mart_rules, raw_rules
+from expectations.thresholds import Envelope, load_thresholds
+from pipelines.landing import ensure_raw_tables
+from pipelines.project import dbt_project
+from pipelines.sources.sickness import SICKNESS_ORG
+
+RULES = mart_rules("QZZ")
+ICS_MONTHLY = MartContract(
+    table="ics_rates", grain=("icb_code", "period_month", "boundary_basis"),
+    columns={"icb_code": "varchar", "period_month": "date", "boundary_basis": "varchar", "n_orgs": "bigint",
+             "sickness_rate": "double"},
+    descriptions={"icb_code": "ICB ODS code.", "period_month": "First day of the month.", "boundary_basis": "",
+                  "n_orgs": "Organisations.", "sickness_rate": "% (0-100): days lost / days available x 100."})
+DIM_ICS = """create table marts.dim_ics as select * from (values
+    ('QUE', date '2022-07-01', date '2026-03-31'), ('QSYN1', date '2026-04-01', null), ('QH8', date '2022-07-01', null)
+    ) t(icb_code, valid_from, valid_to)"""
+
+
+@pytest.fixture
+def gate(tmp_path) -> Gate:
+    return Gate("test", tmp_path / "docs", "test-run")
+
+
+@pytest.fixture
+def con(tmp_path):
+    with duckdb.connect(str(tmp_path / "build.duckdb")) as con:
+        con.execute("create schema marts")
+        yield con
+
+
+def rates(con, rows: list[tuple], relation: str = "marts.ics_rates") -> None:
+    con.execute(f"create or replace table {relation} (icb_code varchar, period_month date, boundary_basis varchar, "
+                f"n_orgs bigint, sickness_rate double)")
+    con.executemany(f"insert into {relation} values (?, ?, ?, ?, ?)", rows)
+
+
+def months(icbs, periods, bases=("as_at", "current"), rate=5.0):
+    return [(icb, p, b, 3, rate) for icb in icbs for p in periods for b in bases]
+
+
+def test_contracts_come_from_the_dbt_manifest():
+    contracts = mart_contracts(load_manifest(dbt_project.manifest_path))
+    sickness = contracts["ics_sickness_monthly"]
+    assert sickness.grain == ("icb_code", "period_month", "boundary_basis")
+    assert {"sickness_rate", "sickness_rate_12m"} <= set(sickness.percent_columns)
+    assert sickness.is_ics_level and sickness.period_column == "period_month"
+    assert "fte_days_available" in sickness.measures and "icb_code" not in sickness.measures
+    assert not contracts["dim_ics"].is_ics_level
+
+
+def test_every_ics_in_every_period_while_it_exists(con, gate):
+    """QUE merges into QSYN1 in April 2026: as_at expects each in its own months; current expects all months."""
+    con.execute(DIM_ICS)
+    before, after = ["2026-02-01", "2026-03-01"], ["2026-04-01"]
+    good = (months(["QH8"], before + after) + months(["QUE"], before, ["as_at"])
+            + months(["QSYN1"], after, ["as_at"]) + months(["QSYN1"], before + after, ["current"]))
+    rates(con, good)
+    assert validate_contract(con, gate, ICS_MONTHLY, RULES).success
+
+    rates(con, [r for r in good if not (r[0] == "QH8" and r[1] == "2026-04-01" and r[2] == "as_at")
+                and not (r[0] == "QSYN1" and r[1] == "2026-02-01" and r[2] == "current")])
+    verdict = validate_contract(con, gate, ICS_MONTHLY, RULES)
+    [failure] = verdict.failures
+    assert failure.column == "icb_code" and failure.failing.startswith("2 of")
+    assert {"icb_code=QH8, period_month=2026-04-01, boundary_basis=as_at",
+            "icb_code=QSYN1, period_month=2026-02-01, boundary_basis=current"} == set(failure.examples)
+
+
+def test_contract_ranges_grain_and_references(con, gate):
+    con.execute(DIM_ICS)
+    rates(con, months(["QH8"], ["2026-01-01"]) + [("QH8", "2026-01-01", "as_at", -1, 101.0),
+                                                   ("QZZ", "2026-01-01", "as_at", 1, 3.0)])
+    verdict = validate_contract(con, gate, ICS_MONTHLY, RULES)
+    failed = {f.column: f for f in verdict.failures}
+    assert set(failed) == {"icb_code, period_month, boundary_basis", "sickness_rate", "n_orgs", "icb_code"}
+    assert "sickness_rate=101" in failed["sickness_rate"].examples[0]
+    assert "icb_code=QZZ" in failed["icb_code"].examples[0]  # outside any ICS: not in an ICS table
+
+    con.execute("drop table marts.dim_ics")
+    assert any(f.failing == "marts.dim_ics is not built" for f in validate_contract(con, gate, ICS_MONTHLY, RULES).failures)
+    ungrained = MartContract("ics_rates", ICS_MONTHLY.columns, ICS_MONTHLY.descriptions, ())
+    assert validate_contract(con, gate, ungrained, RULES).failures[0].column == "(grain)"
+
+
+def test_distribution_against_the_published_snapshot(con, gate, tmp_path):
+    thresholds = load_thresholds(tmp_path)
+    periods = ["2025-01-01", "2025-02-01", "2025-03-01"]
+    assert validate_distribution(con, gate, ICS_MONTHLY, RULES, thresholds, False).notes[0].startswith("first publication")
+
+    with duckdb.connect(str(tmp_path / "serving.duckdb")) as published:
+        published.execute("create schema marts")
+        rates(published, [(icb, p, b, 3, rate) for icb, rate in (("QH8", 4.0), ("QUE", 6.0))
+                          for p in periods for b in ("as_at", "current")])
+    con.execute(f"attach '{tmp_path / 'serving.duckdb'}' as {PREVIOUS} (read_only)")
+
+    steady = [(icb, p, b, 3, rate) for icb, rate in (("QH8", 4.5), ("QUE", 6.5))
+              for p in [*periods, "2025-04-01"] for b in ("as_at", "current")]
+    rates(con, steady)
+    assert validate_distribution(con, gate, ICS_MONTHLY, RULES, thresholds, True).success
+
+    # QH8 (history 4.0: allowed 2-6) jumps to 8 in April; the mean over both ICSs (7.25) stays within 2.5-7.5
+    rates(con, [r if (r[0], r[1]) != ("QH8", "2025-04-01") else (*r[:4], 8.0) for r in steady])
+    [jump] = validate_distribution(con, gate, ICS_MONTHLY, RULES, thresholds, True).failures
+    assert jump.column == "sickness_rate" and jump.failing.startswith("2 of")  # both boundary bases
+    assert {"sickness_rate=8", "highest_expected=6", "icb_code=QH8", "period_month=2025-04-01"} <= set(
+        jump.examples[0].split(", "))
+
+    rates(con, steady[:4])  # most published rows gone
+    failures = validate_distribution(con, gate, ICS_MONTHLY, RULES, thresholds, True).failures
+    assert failures[0].column == "(row count)" and failures[0].failing == "rows = 4"
+    con.execute(f"detach {PREVIOUS}")
+
+
+def test_envelope_is_the_history_widened_by_its_largest_margin():
+    envelope = Envelope(range_multiplier=1.0, relative_margin=0.5, absolute_margin=1.0)
+    assert envelope.bounds(4.0, 6.0, 5.0) == (1.5, 8.5)  # half the mean beats the range
+    assert envelope.bounds(10.0, 30.0, 20.0) == (-10.0, 50.0)  # the range beats half the mean
+    assert envelope.bounds(0.0, 0.0, 0.0) == (-1.0, 1.0)  # a history of zeros
+
+
+def test_disclosure_scan(con, gate):
+    limits = disclosure_limits({"min_respondents": 5})  # a var may not loosen the METRICS.md floor
+    assert limits["min_respondents"] == 11
+    survey = MartContract(
+        table="org_survey", grain=("org_code", "survey_year"),
+        columns={"org_code": "varchar", "survey_year": "integer", "n_respondents": "varchar",
+                 "suppressed": "boolean", "psi_pct_positive": "double", "respondent_pid": "varchar"},
+        descriptions={"psi_pct_positive": "% (0-100) agreeing."}, )
+    con.execute("""create table marts.org_survey as select * from (values
+        ('A', 2024, '250', false, 61.0, null), ('B', 2024, '<11', true, null, null)) t(
+        org_code, survey_year, n_respondents, suppressed, psi_pct_positive, respondent_pid)""")
+    verdict = validate_disclosure(con, gate, survey, limits)
+    assert [f.column for f in verdict.failures] == ["(columns)"]  # only the person identifier
+    assert "column_name=respondent_pid" in verdict.failures[0].examples[0]
+
+    con.execute("""insert into marts.org_survey values ('C', 2024, '7', false, 55.0, null),
+                   ('D', 2024, '< 11', false, 40.0, null), ('E', 2024, '<11', true, 48.0, null)""")
+    failed = {(f.column, f.rule[:20]): f for f in validate_disclosure(con, gate, survey, limits).failures}
+    shown_small = next(f for (c, r), f in failed.items() if c == "n_respondents" and r.startswith("a cell"))
+    assert shown_small.examples == ("n_respondents=7, org_code=C, survey_year=2024",)
+    assert any(c == "n_respondents" and "org_code=D" in f.examples[0] for (c, _), f in failed.items())
+    suppressed = next(f for (c, _), f in failed.items() if c == "psi_pct_positive")
+    assert "org_code=E" in suppressed.examples[0]
+
+
+def test_raw_suite_checks_schema_and_ranges(con, gate):
+    ensure_raw_tables(con, (SICKNESS_ORG,))
+    con.execute("""insert into raw.sickness_org values (date '2024-04-30', 'Y56', 'London', 'QMJ', 'North Central London',
+                   'RAL', 'Royal Free', 'Acute', 10, 200, 5, 'load', 'a.csv', 'sha', now(), 2),
+                   (date '2024-04-30', 'Y56', 'London', 'QMJ', 'North Central London',
+                   'RAP', 'North Mid', 'Acute', -3, 200, 0, 'load', 'a.csv', 'sha', now(), 3)""")
+    verdict = validate_raw(con, gate, SICKNESS_ORG, raw_rules("sickness"))
+    [failure] = verdict.failures
+    assert failure.column == "fte_days_lost" and failure.examples == ("a.csv row 3: fte_days_lost=-3.0",)
+
+    con.execute("alter table raw.sickness_org alter fte_days_lost type varchar")
+    [schema] = validate_raw(con, gate, SICKNESS_ORG, raw_rules("sickness")).failures
+    assert schema.column == "(schema)" and "column_name=fte_days_lost" in schema.examples[0]
+
+
+def test_thresholds_can_be_overridden_per_home(tmp_path):
+    (tmp_path / "gates.yml").write_text("row_count: {max_ratio: 10}\n")
+    assert load_thresholds(tmp_path).max_row_ratio == 10 and load_thresholds(tmp_path).min_row_ratio == 0.9
+    (tmp_path / "gates.yml").write_text("row_count: {max_rows: 10}\n")
+    with pytest.raises(ValueError, match="unknown setting 'row_count'.*row_count.max_ratio"):
+        load_thresholds(tmp_path)
