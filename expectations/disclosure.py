@@ -16,11 +16,14 @@ FLOORS = {
     "sickness_min_fte_days_available": 330,  # sickness cells with at most this many FTE days available
     "social_care_min_workers": 10,  # social care cells with fewer workers
 }
-# the names the marts give the counts each threshold applies to
-SURVEY_COUNTS = ("n_respondents", "n_responses", "respondents", "base")
+# the names the marts give the counts each threshold applies to (a text count is checked where it is a number)
+SURVEY_COUNTS = ("n_respondents", "n_respondents_label", "n_responses", "pulse_n_responses")
 SOCIAL_CARE_COUNTS = ("n_workers", "asc_n_workers")
+COUNTS = SURVEY_COUNTS + SOCIAL_CARE_COUNTS
 SICKNESS_DENOMINATOR = "fte_days_available"
 SICKNESS_WITHHELD_WITH_IT = ("fte_days_lost", "sickness_rate")
+# a column whose contract says it is null on a withheld row
+WITHHELD_NOTE = re.compile(r"null when [\w ]*(?:suppressed|withheld)", re.IGNORECASE)
 # identifiers of people and load provenance never reach the serving database (marts are aggregates and a
 # pure function of the inputs: run ids, load ids and times live in meta only)
 NOT_PUBLISHABLE = re.compile(
@@ -32,8 +35,28 @@ def thresholds(dbt_vars: dict) -> dict[str, float]:
     return {name: max(floor, dbt_vars.get(name, floor)) for name, floor in FLOORS.items()}
 
 
-def disclosure_expectations(contract: MartContract, limits: dict[str, float], text_counts: set[str]) -> list:
-    """Expectations over the mart's rows; `text_counts` are count columns published as text ("<11")."""
+def suppression_flags(contract: MartContract) -> dict[str, list[str]]:
+    """Each suppression flag (`suppressed`, `pulse_suppressed`, ...) and the columns null where it is set.
+
+    Those are the columns whose contract says so and, in a survey table, every percentage and score; a
+    column belongs to the flag sharing its prefix (pulse_psi_score to pulse_suppressed).
+    """
+    flags = {c: c.removesuffix("suppressed") for c, t in contract.columns.items()
+             if t.lower() == "boolean" and (c == "suppressed" or c.endswith("_suppressed"))}
+    survey = any(c in contract.columns for c in SURVEY_COUNTS)
+    withheld = {flag: [] for flag in flags}
+    for column, text in contract.descriptions.items():
+        measure = survey and column in contract.percent_columns + contract.score_columns
+        if column in flags or not (WITHHELD_NOTE.search(text) or measure):
+            continue
+        owners = [flag for flag, prefix in flags.items() if column.startswith(prefix)]
+        if owners:
+            withheld[max(owners, key=len)].append(column)
+    return withheld
+
+
+def disclosure_expectations(contract: MartContract, limits: dict[str, float]) -> list:
+    """Expectations over the mart's rows (a count published as text is given to them as a number)."""
     import great_expectations.expectations as gxe
 
     columns = set(contract.columns)
@@ -50,19 +73,14 @@ def disclosure_expectations(contract: MartContract, limits: dict[str, float], te
     for names, var, what in ((SURVEY_COUNTS, "min_respondents", "responses"),
                              (SOCIAL_CARE_COUNTS, "social_care_min_workers", "workers")):
         limit = limits[var]
-        for c in (c for c in names if c in columns):
-            out.append(gxe.ExpectColumnValuesToBeBetween(
-                column=c, min_value=limit,
-                meta={"rule": f"a cell of fewer than {limit:g} {what} is withheld, its count shown at most as '<{limit:g}'"}))
-            if c in text_counts:
-                out.append(gxe.ExpectColumnValuesToMatchRegex(
-                    column=f"{c}__as_published", regex=rf"^(?:\d+|<{limit:g})$",
-                    meta={"column": c, "rule": f"a count or '<{limit:g}'"}))
-    if "suppressed" in columns:
+        out += [gxe.ExpectColumnValuesToBeBetween(
+            column=c, min_value=limit,
+            meta={"rule": f"a cell of fewer than {limit:g} {what} is withheld, its count never shown"})
+            for c in names if c in columns]
+    for flag, withheld in suppression_flags(contract).items():
         out += [gxe.ExpectColumnValuesToBeNull(
-            column=c, row_condition="suppressed == True", condition_parser="pandas",
-            meta={"rule": "withheld on suppressed rows"})
-            for c in contract.percent_columns + contract.score_columns]
+            column=c, row_condition=f"{flag} == True", condition_parser="pandas",
+            meta={"rule": f"withheld (null) where {flag} is true"}) for c in withheld]
     return out
 
 

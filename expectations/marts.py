@@ -16,7 +16,8 @@ from dataclasses import dataclass
 import duckdb
 
 from .contract import MartContract
-from .disclosure import disclosure_expectations, publishable_columns_expectation
+from .disclosure import (COUNTS, SICKNESS_DENOMINATOR, disclosure_expectations, publishable_columns_expectation,
+                         suppression_flags)
 from .raw import quoted
 from .runner import Failure, Frame, Gate, Verdict
 from .thresholds import Thresholds
@@ -249,14 +250,15 @@ def validate_disclosure(con: duckdb.DuckDBPyConnection, gate: Gate, contract: Ma
     check, table = f"disclosure_{contract.table}", f"marts.{contract.table}"
     actual = read(con, "select column_name from information_schema.columns where table_schema = 'marts' "
                        "and table_name = ? and table_catalog = current_database()", [contract.table])
-    text = {c for c, t in contract.columns.items() if t.lower().startswith(("varchar", "text", "string"))}
-    expectations = disclosure_expectations(contract, limits, text)
-    guarded = {e.column for e in expectations} - {f"{c}__as_published" for c in text}
-    needed = dict.fromkeys([*contract.grain, *sorted(guarded), *({"suppressed", "fte_days_available"} & set(contract.columns))])
+    expectations = disclosure_expectations(contract, limits)
+    flags = list(suppression_flags(contract))
+    needed = dict.fromkeys([*contract.grain, *sorted({e.column for e in expectations}), *flags,
+                            *({SICKNESS_DENOMINATOR} & set(contract.columns))])
     rows = read(con, f"select {', '.join(map(quoted, needed))} from marts.{contract.table}")
-    for c in text & guarded:  # a count published as text: "<11" or digits
-        rows[f"{c}__as_published"] = rows[c]
-        rows[c] = pd.to_numeric(rows[c].where(rows[c].str.fullmatch(r"\d+")), errors="coerce")
+    for c in set(COUNTS) & set(needed):
+        if contract.columns[c].lower().startswith(("varchar", "text", "string")):
+            # a count published as text ("<11", "withheld", "27"): the numbers in it are what is shown
+            rows[c] = pd.to_numeric(rows[c].where(rows[c].str.fullmatch(r"\d+", na=False)), errors="coerce")
     return gate.validate(check, table, [
         Frame("columns", actual, [publishable_columns_expectation()], ("column_name",)),
         Frame("cells", rows, expectations, contract.grain)])

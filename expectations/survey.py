@@ -6,6 +6,8 @@ RAW_RULES = [
     *between("value", 0, 10, " (a sub-score)", where="measure = 'sub_score'"),
     at_least("base", 0, " (responses)"),
     at_least("weight", 0),
+    # respondent-level answers as the questionnaire numbers them (agree scales 1-5, frequency 1-5, yes/no 1-2)
+    *between("answer_code", 1, 9, " (a questionnaire option)"),
     *[rule for item in range(1, 8) for rule in between(f"ps{item}", 1, 7, " (a 7-point scale)")],
 ]
 

@@ -14,8 +14,10 @@ from ..sources import FAMILIES, formats_of
 
 def family_asset(family: str) -> dg.AssetsDefinition:
     formats = formats_of(family)
-    specs = [dg.AssetSpec(["raw", f.table], description=f.description, group_name="ingest",
-                          kinds={"polars", "duckdb"}, skippable=True) for f in formats]
+    # several formats may feed one raw table (e.g. survey maps): one asset per table
+    tables = {f.table: f for f in reversed(formats)}
+    specs = [dg.AssetSpec(["raw", table], description=f.description, group_name="ingest",
+                          kinds={"polars", "duckdb"}, skippable=True) for table, f in tables.items()]
 
     @dg.multi_asset(name=f"ingest_{family}", specs=specs, can_subset=False,
                     description=f"Load new {family} files from the landing folder (format recognised from the header).")
@@ -24,15 +26,15 @@ def family_asset(family: str) -> dg.AssetsDefinition:
         with duckdb.get_connection() as con:
             results = ingest(con, home, family, load_key(home))
             fault_point("ingest")
-            counts = {f.table: con.execute(f"select count(*) from raw.{f.table}").fetchone()[0] for f in formats}
+            counts = {t: con.execute(f"select count(*) from raw.{t}").fetchone()[0] for t in tables}
         outcomes = Counter(r.outcome for r in results)
         for r in results:
             log = context.log.warning if r.outcome == "rejected" else context.log.info
             log(f"{r.outcome}: {r.message}" if r.outcome == "rejected" else f"{r.file}: {r.outcome}, {r.message}")
-        for f in formats:
-            mine = [r for r in results if r.format == f.name]
-            yield dg.MaterializeResult(asset_key=["raw", f.table], metadata={
-                "rows_in_table": counts[f.table],
+        for table in tables:
+            mine = [r for r in results if r.format in {f.name for f in formats if f.table == table}]
+            yield dg.MaterializeResult(asset_key=["raw", table], metadata={
+                "rows_in_table": counts[table],
                 "files_loaded": sum(r.outcome == "loaded" for r in mine),
                 "rows_loaded": sum(r.rows_loaded for r in mine),
                 "files_duplicate": outcomes["duplicate"],

@@ -19,7 +19,7 @@ PULSE_RESPONSES = Format(
         # a skipped item is blank
         *(Column(f"ps{i}", pl.Int64, min=1, max=7, nullable=True) for i in range(1, 8)),
     ),
-    key=("response_id",),
+    key=("org_code", "response_id"),
     period="submitted_at",
     org="org_code",
 )

@@ -63,7 +63,7 @@ SURVEY_RESPONDENTS = Format(
     variable=Column(QUESTION_CODE, pl.Int64, min=1, max=9),
     reshape=respondents_long,
     output=(*_RESPONDENT_COLUMNS, Column("question_code", pl.String), Column("answer_code", pl.Int64)),
-    key=("survey_year", "respondent_id", "question_code"),
+    key=("survey_year", "org_code", "respondent_id", "question_code"),
     period="survey_year",
     org="org_code",
 )

@@ -136,24 +136,32 @@ def test_disclosure_scan(con, gate):
     assert limits["min_respondents"] == 11
     survey = MartContract(
         table="org_survey", grain=("org_code", "survey_year"),
-        columns={"org_code": "varchar", "survey_year": "integer", "n_respondents": "varchar",
-                 "suppressed": "boolean", "psi_pct_positive": "double", "respondent_pid": "varchar"},
-        descriptions={"psi_pct_positive": "% (0-100) agreeing."}, )
+        columns={"org_code": "varchar", "survey_year": "integer", "n_respondents": "bigint",
+                 "n_respondents_label": "varchar", "suppressed": "boolean", "psi_pct_positive": "double",
+                 "pulse_n_responses": "bigint", "pulse_suppressed": "boolean", "pulse_psi_score": "double",
+                 "respondent_pid": "varchar"},
+        descriptions={"psi_pct_positive": "% (0-100) agreeing.", "pulse_psi_score": "Pulse score, 0-10.",
+                      "n_respondents": "Respondents; null when the cell is withheld."})
     con.execute("""create table marts.org_survey as select * from (values
-        ('A', 2024, '250', false, 61.0, null), ('B', 2024, '<11', true, null, null)) t(
-        org_code, survey_year, n_respondents, suppressed, psi_pct_positive, respondent_pid)""")
+        ('A', 2024, 250, '250', false, 61.0, 40, false, 6.5, null),
+        ('B', 2024, null, '<11', true, null, 30, false, 7.0, null),
+        ('C', 2024, null, 'withheld', true, null, 4, true, null, null)) t(
+        org_code, survey_year, n_respondents, n_respondents_label, suppressed, psi_pct_positive,
+        pulse_n_responses, pulse_suppressed, pulse_psi_score, respondent_pid)""")
     verdict = validate_disclosure(con, gate, survey, limits)
-    assert [f.column for f in verdict.failures] == ["(columns)"]  # only the person identifier
+    assert [f.column for f in verdict.failures] == ["(columns)", "pulse_n_responses"]
     assert "column_name=respondent_pid" in verdict.failures[0].examples[0]
+    assert verdict.failures[1].examples == ("pulse_n_responses=4, org_code=C, survey_year=2024",)
 
-    con.execute("""insert into marts.org_survey values ('C', 2024, '7', false, 55.0, null),
-                   ('D', 2024, '< 11', false, 40.0, null), ('E', 2024, '<11', true, 48.0, null)""")
-    failed = {(f.column, f.rule[:20]): f for f in validate_disclosure(con, gate, survey, limits).failures}
-    shown_small = next(f for (c, r), f in failed.items() if c == "n_respondents" and r.startswith("a cell"))
-    assert shown_small.examples == ("n_respondents=7, org_code=C, survey_year=2024",)
-    assert any(c == "n_respondents" and "org_code=D" in f.examples[0] for (c, _), f in failed.items())
-    suppressed = next(f for (c, _), f in failed.items() if c == "psi_pct_positive")
-    assert "org_code=E" in suppressed.examples[0]
+    con.execute("""insert into marts.org_survey values ('D', 2024, 7, '7', false, 55.0, null, false, null, null),
+                   ('E', 2024, 15, '15', true, 48.0, null, false, null, null),
+                   ('F', 2024, 20, '20', false, 50.0, 12, true, 6.0, null)""")
+    failed = {(f.column, f.rule.split()[0]): f for f in validate_disclosure(con, gate, survey, limits).failures}
+    assert failed["n_respondents", "a"].examples == ("n_respondents=7, org_code=D, survey_year=2024",)
+    assert failed["n_respondents_label", "a"].examples == ("n_respondents_label=7, org_code=D, survey_year=2024",)
+    assert "org_code=E" in failed["n_respondents", "withheld"].examples[0]
+    assert "org_code=E" in failed["psi_pct_positive", "withheld"].examples[0]
+    assert failed["pulse_psi_score", "withheld"].examples == ("pulse_psi_score=6, org_code=F, survey_year=2024",)
 
 
 def test_raw_suite_checks_schema_and_ranges(con, gate):
@@ -162,12 +170,12 @@ def test_raw_suite_checks_schema_and_ranges(con, gate):
                    'RAL', 'Royal Free', 'Acute', 10, 200, 5, 'load', 'a.csv', 'sha', now(), 2),
                    (date '2024-04-30', 'Y56', 'London', 'QMJ', 'North Central London',
                    'RAP', 'North Mid', 'Acute', -3, 200, 0, 'load', 'a.csv', 'sha', now(), 3)""")
-    verdict = validate_raw(con, gate, SICKNESS_ORG, raw_rules("sickness"))
+    verdict = validate_raw(con, gate, [SICKNESS_ORG], raw_rules("sickness"))
     [failure] = verdict.failures
     assert failure.column == "fte_days_lost" and failure.examples == ("a.csv row 3: fte_days_lost=-3.0",)
 
     con.execute("alter table raw.sickness_org alter fte_days_lost type varchar")
-    [schema] = validate_raw(con, gate, SICKNESS_ORG, raw_rules("sickness")).failures
+    [schema] = validate_raw(con, gate, [SICKNESS_ORG], raw_rules("sickness")).failures
     assert schema.column == "(schema)" and "column_name=fte_days_lost" in schema.examples[0]
 
 

@@ -1,0 +1,31 @@
+-- Sickness days per organisation-month from record-level extracts (METRICS.md, sickness):
+-- days available = days in the month x FTE of the staff in post that month; days lost from the episodes.
+-- Only months with staff in post have days available, so only those months are kept.
+with available as (
+    select
+        org_code,
+        period_month,
+        sum(fte * dayofmonth(last_day(period_month))) as fte_days_available
+    from {{ ref('stg_workforce__staff_in_post') }}
+    group by org_code, period_month
+),
+
+lost as (
+    select
+        org_code,
+        period_month,
+        sum(fte_days_lost) as fte_days_lost,
+        coalesce(sum(fte_days_lost) filter (where is_long_term), 0) as long_term_fte_days_lost
+    from {{ ref('int_sickness__episode_months') }}
+    group by org_code, period_month
+)
+
+select
+    a.org_code,
+    a.period_month,
+    coalesce(l.fte_days_lost, 0) as fte_days_lost,
+    a.fte_days_available,
+    coalesce(l.long_term_fte_days_lost, 0) as long_term_fte_days_lost
+from available as a
+left join lost as l
+    on l.org_code = a.org_code and l.period_month = a.period_month

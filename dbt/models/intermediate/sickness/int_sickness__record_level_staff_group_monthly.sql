@@ -1,0 +1,38 @@
+-- Sickness days per organisation, month and staff group from record-level extracts: an episode takes the
+-- staff group of its assignment in post that month (episodes with no matching assignment have no group).
+with available as (
+    select
+        org_code,
+        period_month,
+        staff_group,
+        sum(fte * dayofmonth(last_day(period_month))) as fte_days_available
+    from {{ ref('stg_workforce__staff_in_post') }}
+    group by org_code, period_month, staff_group
+),
+
+assignment_groups as (
+    select distinct org_code, assignment_pid, period_month, staff_group
+    from {{ ref('stg_workforce__staff_in_post') }}
+),
+
+lost as (
+    select
+        e.org_code,
+        e.period_month,
+        g.staff_group,
+        sum(e.fte_days_lost) as fte_days_lost
+    from {{ ref('int_sickness__episode_months') }} as e
+    inner join assignment_groups as g
+        on g.org_code = e.org_code and g.assignment_pid = e.assignment_pid and g.period_month = e.period_month
+    group by e.org_code, e.period_month, g.staff_group
+)
+
+select
+    a.org_code,
+    a.period_month,
+    a.staff_group,
+    coalesce(l.fte_days_lost, 0) as fte_days_lost,
+    a.fte_days_available
+from available as a
+left join lost as l
+    on l.org_code = a.org_code and l.period_month = a.period_month and l.staff_group = a.staff_group

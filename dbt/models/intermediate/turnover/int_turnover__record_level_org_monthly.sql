@@ -1,0 +1,53 @@
+-- Record-level turnover per organisation-month (METRICS.md, turnover):
+-- stability_index = staff in post at the start of the 12-month window still in post at its end, where
+-- "start" is the month-end snapshot 12 months before period_month; and leavers by destination.
+{%- set months = var('rolling_window_months') %}
+with heads as (
+    select distinct org_code, period_month, employee_pid
+    from {{ ref('stg_workforce__staff_in_post') }}
+),
+
+snapshots as (
+    select distinct org_code, period_month from heads
+),
+
+stability as (
+    select
+        w.org_code,
+        w.period_month,
+        count(s.employee_pid) as staff_at_window_start,
+        count(e.employee_pid) as staff_still_in_post
+    from snapshots as w
+    left join heads as s
+        on s.org_code = w.org_code and s.period_month = w.period_month - interval {{ months }} month
+    left join heads as e
+        on e.org_code = w.org_code and e.period_month = w.period_month and e.employee_pid = s.employee_pid
+    group by w.org_code, w.period_month
+),
+
+leavers as (
+    select
+        org_code,
+        period_month,
+        count(*) as leavers,
+        count(*) filter (where nullif(trim(destination), '') is not null) as leavers_destination_known,
+        count(*) filter (where nullif(trim(destination), '') is not null
+            and destination not in ('{{ var("nhs_destinations") | join("', '") }}')) as leavers_leaving_nhs
+    from {{ ref('stg_turnover__leavers') }}
+    group by org_code, period_month
+)
+
+select
+    coalesce(s.org_code, l.org_code) as org_code,
+    coalesce(s.period_month, l.period_month) as period_month,
+    nullif(s.staff_at_window_start, 0) as staff_at_window_start,
+    case when s.staff_at_window_start > 0 then s.staff_still_in_post end as staff_still_in_post,
+    -- a month with staff in post but no leaver rows had no leavers (the extracts cover the organisation)
+    case when s.org_code is not null then coalesce(l.leavers, 0) else l.leavers end as record_level_leavers,
+    case when s.org_code is not null then coalesce(l.leavers_destination_known, 0) else l.leavers_destination_known end
+        as leavers_destination_known,
+    case when s.org_code is not null then coalesce(l.leavers_leaving_nhs, 0) else l.leavers_leaving_nhs end
+        as leavers_leaving_nhs
+from stability as s
+full join leavers as l
+    on l.org_code = s.org_code and l.period_month = s.period_month

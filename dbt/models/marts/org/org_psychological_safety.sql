@@ -1,0 +1,88 @@
+-- Psychological safety per organisation and survey year (Staff Survey) with the organisation's pulse-survey
+-- series beside it; cells withheld by disclosure control keep their keys and lose their measures.
+with survey as (
+    select o.*, d.suppressed, d.suppression_reason
+    from {{ ref('int_survey__org_yearly') }} as o
+    inner join {{ ref('int_survey__org_disclosure') }} as d
+        on d.series = 'staff_survey' and d.org_code = o.org_code and d.survey_year = o.survey_year
+),
+
+pulse as (
+    select p.*, p.pulse_year as survey_year, d.suppressed as pulse_suppressed, d.suppression_reason as pulse_suppression_reason
+    from {{ ref('int_pulse__org_yearly') }} as p
+    inner join {{ ref('int_survey__org_disclosure') }} as d
+        on d.series = 'pulse' and d.org_code = p.org_code and d.survey_year = p.pulse_year
+),
+
+combined as (
+    -- pulse results sit beside the Staff Survey row of their year; a withheld row shows neither
+    select
+        s.org_code,
+        s.survey_year,
+        s.source_route,
+        s.weighting,
+        s.suppressed,
+        s.suppression_reason,
+        case when not s.suppressed then s.n_respondents end as n_respondents,
+        case when s.suppressed then
+            case when s.n_respondents < {{ var('min_respondents') }} then '<{{ var("min_respondents") }}' else 'withheld' end
+            else s.n_respondents::varchar end as n_respondents_label,
+        case when not s.suppressed then s.psi_score end as psi_score,
+        case when not s.suppressed then s.psi_pct_positive end as psi_pct_positive,
+        case when not s.suppressed then s.psi_base end as psi_base,
+        coalesce(p.pulse_suppressed, false) as pulse_suppressed,
+        p.pulse_suppression_reason,
+        case when not s.suppressed and not p.pulse_suppressed then p.pulse_psi_score end as pulse_psi_score,
+        case when not s.suppressed and not p.pulse_suppressed then p.pulse_n_responses end as pulse_n_responses,
+        case when not s.suppressed and not p.pulse_suppressed then p.pulse_n_teams end as pulse_n_teams
+    from survey as s
+    left join pulse as p on p.org_code = s.org_code and p.survey_year = s.survey_year
+),
+
+previous as (
+    select
+        *,
+        lag(survey_year) over y = survey_year - 1 as has_previous_year,
+        lag(psi_pct_positive) over y as psi_pct_positive_prev,
+        lag(psi_base) over y as psi_base_prev
+    from combined
+    window y as (partition by org_code order by survey_year)
+),
+
+names as (
+    {{ org_names() }}
+),
+
+final as (
+    select
+        p.org_code,
+        n.org_name,
+        m.icb_code,
+        p.survey_year,
+        p.source_route,
+        p.weighting,
+        p.n_respondents,
+        p.n_respondents_label,
+        p.suppressed,
+        p.suppression_reason,
+        p.psi_score,
+        p.psi_pct_positive,
+        p.psi_base,
+        {{ wilson_bound('p.psi_pct_positive', 'p.psi_base', 'lower') }} as psi_pct_positive_lower,
+        {{ wilson_bound('p.psi_pct_positive', 'p.psi_base', 'upper') }} as psi_pct_positive_upper,
+        case when p.has_previous_year then p.psi_pct_positive - p.psi_pct_positive_prev end as psi_pct_positive_change,
+        case when p.has_previous_year then {{ is_significant(two_proportion_z(
+            'p.psi_pct_positive', 'p.psi_base', 'p.psi_pct_positive_prev', 'p.psi_base_prev')) }} end
+            as psi_pct_positive_significant,
+        p.pulse_psi_score,
+        p.pulse_n_responses,
+        p.pulse_n_teams,
+        p.pulse_suppressed,
+        p.pulse_suppression_reason
+    from previous as p
+    left join names as n on n.org_code = p.org_code
+    left join {{ ref('int_survey__org_boundaries') }} as m
+        on m.org_code = p.org_code and m.survey_year = p.survey_year and m.boundary_basis = 'as_at'
+)
+
+{{ select_contract_columns('final') }}
