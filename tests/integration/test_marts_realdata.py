@@ -8,7 +8,9 @@ import duckdb
 import polars as pl
 import pytest
 
-from pipelines.runs import run_pipeline
+from pipelines.keys import create_key
+from pipelines.runs import prepare, run_pipeline
+from pipelines.settings import Home
 
 from ..conftest import land
 
@@ -22,13 +24,11 @@ ALL_STAFF = "All staff groups"
 
 @pytest.fixture(scope="module")
 def published(realdata, tmp_path_factory):
-    """One real run, shared by the tests below: the 6 sickness months and the October 2025 turnover file."""
-    from pipelines.keys import create_key
-    from pipelines.runs import prepare
-    from pipelines.settings import Home
-
+    """One real run, shared by the tests below: the 6 sickness months and the October 2025 turnover file.
+    (Module-scoped, so it sets up its home as the function-scoped `home` fixture would.)"""
     monkeypatch = pytest.MonkeyPatch()
     home = Home(tmp_path_factory.mktemp("realdata") / "home")
+    monkeypatch.delenv("WELLBEING_PSEUDONYM_KEY", raising=False)
     for var, value in (("WELLBEING_HOME", home.root), ("WELLBEING_BUILD_DB", home.build_db),
                        ("DAGSTER_HOME", home.dagster_home)):
         monkeypatch.setenv(var, str(value))
