@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from .settings import DEFAULT_HOME, HOME_ENV, REPO_ROOT, Home
+from .settings import DBT_DIR, DEFAULT_HOME, HOME_ENV, REPO_ROOT, Home
 
 DEMO_SEED = 2026
 
@@ -42,6 +42,8 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("status", help="what is published, from which loads, with which check results"
                    ).set_defaults(command=cmd_status)
     sub.add_parser("rollback", help="serve the previous published snapshot again").set_defaults(command=cmd_rollback)
+    sub.add_parser("docs", help="write the data dictionary (dbt docs, one static HTML page) under reports/"
+                   ).set_defaults(command=cmd_docs)
 
     for name, helptext, fn in (("dashboard", "start the Streamlit dashboard on 127.0.0.1", cmd_dashboard),
                                ("ui", "start the Dagster UI on 127.0.0.1", cmd_ui)):
@@ -150,6 +152,20 @@ def cmd_rollback(home: Home, args) -> int:
     restored = rollback(home)
     print(f"serving {home.serving_db} from snapshot {restored.name}")
     return 0
+
+
+def cmd_docs(home: Home, args) -> int:
+    """dbt docs of the built warehouse (run it when no pipeline run is writing)."""
+    from .runs import prepare
+
+    prepare(home)
+    target = home.reports / "dbt-docs"
+    dbt = str(Path(sys.executable).with_name("dbt"))
+    code = subprocess.call([dbt, "docs", "generate", "--static", "--quiet", "--profiles-dir", str(DBT_DIR),
+                            "--project-dir", str(DBT_DIR), "--target-path", str(target)], cwd=DBT_DIR)
+    if code == 0:
+        print(f"data dictionary: {target / 'static_index.html'}")
+    return code
 
 
 def cmd_dashboard(home: Home, args) -> int:

@@ -21,7 +21,9 @@ class Translator(DagsterDbtTranslator):
 
 
 def dbt_build_args() -> list[str]:
-    return ["build"]
+    """Models, seeds and data tests (the gates). dbt unit tests check the SQL, not the data: they run in
+    the test suite (tests/unit/test_dbt_unit_tests.py), not on every scheduled run."""
+    return ["build", "--exclude-resource-type", "unit_test"]
 
 
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=Translator())

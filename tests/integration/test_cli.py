@@ -40,6 +40,11 @@ def test_demo_then_status_in_a_fresh_home(tmp_path):
     assert status.returncode == 0
     assert "marts.ics_sickness_monthly" in status.stdout and "last run" in status.stdout
 
+    docs = subprocess.run([*WELLBEING, "--home", str(home), "docs"], capture_output=True, text=True, timeout=300)
+    page = home / "reports" / "dbt-docs" / "static_index.html"
+    assert docs.returncode == 0 and str(page) in docs.stdout
+    assert "ics_burnout_risk" in page.read_text()
+
 
 def test_status_in_an_empty_home_says_nothing_is_published(tmp_path, capsys):
     assert main(["--home", str(tmp_path / "empty"), "status"]) == 1
