@@ -28,7 +28,7 @@ WITHHELD_NOTE = re.compile(r"null when [\w ]*(?:suppressed|withheld)", re.IGNORE
 # pure function of the inputs: run ids, load ids and times live in meta only)
 NOT_PUBLISHABLE = re.compile(
     r"_pid$|^(?:employee|assignment|respondent|response)_id$|^date_of_birth$|^(?:nhs|ni)_number$|^postcode$"
-    r"|^_(?:load_id|loaded_at|source_file|source_sha256|source_row)$|^run_id$")
+    r"|^_(?:load_id|loaded_at|source_file|source_sha256|source_row)$|^run_id$|^(?:loaded|built|published|run)_at$")
 
 
 def thresholds(dbt_vars: dict) -> dict[str, float]:

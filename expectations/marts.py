@@ -11,7 +11,7 @@ period should have, the previous snapshot's history) are aggregated in DuckDB fi
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import duckdb
 
@@ -79,13 +79,11 @@ def validate_contract(con: duckdb.DuckDBPyConnection, gate: Gate, contract: Mart
     wanted = dict.fromkeys([*contract.grain, *percent, *score, *non_negative, *(c for pair in ordered for c in pair),
                             *(r.column for r in references), *(["boundary_basis"] if "boundary_basis" in columns else [])])
     # organisation tables keep bodies outside any ICS; ICS tables may not
-    outside = [rules.outside_ics_code] if not contract.is_ics_level else []
-    known = "".join(
-        f", case when {r.column} is null then null else {r.column} in "
-        f"(select {r.column} from marts.{r.dimension}{' union select ?' if r.column == 'icb_code' and outside else ''})"
-        f" end as {r.column}__known" for r in references)
-    params = outside if any(r.column == "icb_code" for r in references) else []
-    rows = read(con, f"select {', '.join(map(quoted, wanted))}{known} from marts.{contract.table}", params)
+    also = {r.column: [rules.outside_ics_code] if r.column == "icb_code" and not contract.is_ics_level else []
+            for r in references}
+    known = "".join(f", {known_code(r, len(also[r.column]))}" for r in references)
+    rows = read(con, f"select {', '.join(map(quoted, wanted))}{known} from marts.{contract.table}",
+                [code for r in references for code in also[r.column]])
 
     expectations = [gxe.ExpectColumnValuesToNotBeNull(column=c, meta={"rule": "part of the grain: never null"})
                     for c in contract.grain]
@@ -116,6 +114,12 @@ def validate_contract(con: duckdb.DuckDBPyConnection, gate: Gate, contract: Mart
         frames.append(completeness_frame(con, contract))
     verdict = gate.validate(check, table, frames)
     return Verdict(check, table, verdict.evaluated + len(failures), verdict.failures + failures, verdict.notes)
+
+
+def known_code(ref: Reference, extra_codes: int) -> str:
+    """A True/False column: is the row's code in the dimension (or among `extra_codes` parameters)? Null if no code."""
+    allowed = f"select {ref.column} from marts.{ref.dimension}" + " union select ?" * extra_codes
+    return f"case when {ref.column} is null then null else {ref.column} in ({allowed}) end as {ref.column}__known"
 
 
 def completeness_frame(con: duckdb.DuckDBPyConnection, contract: MartContract) -> Frame:
@@ -167,12 +171,19 @@ def validate_distribution(con: duckdb.DuckDBPyConnection, gate: Gate, contract: 
     previous_rows = con.execute(f"select count(*) from {PREVIOUS}.marts.{contract.table}").fetchone()[0]
     if previous_rows == 0:
         return Verdict(check, table, 0, notes=("empty in the published snapshot: nothing to compare with",))
+    published_columns = {r[0] for r in con.execute(
+        "select column_name from information_schema.columns where table_catalog = ? and table_schema = 'marts' "
+        "and table_name = ?", [PREVIOUS, contract.table]).fetchall()}
+    if not set(contract.grain) <= published_columns:
+        return Verdict(check, table, 0, notes=("the grain changed since the published snapshot: nothing to compare",))
+    # a column added since the published snapshot has no history yet
+    contract = replace(contract, columns={c: t for c, t in contract.columns.items() if c in published_columns})
     frames = [row_count_frame(con, contract, thresholds, previous_rows)]
     if contract.period_column:
         frames.append(period_profile_frame(con, contract, thresholds))
-    if contract.is_ics_level:
-        frames += [watched_rate_frame(con, contract, thresholds, rate)
-                   for rate in sorted(rules.watched_rates & set(contract.columns))]
+    watched = sorted(rules.watched_rates & set(contract.columns))
+    if contract.is_ics_level and watched:
+        frames.append(watched_rates_frame(con, contract, thresholds, watched))
     return gate.validate(check, table, frames, notes=(f"compared with the published snapshot ({previous_rows} rows)",))
 
 
@@ -182,63 +193,62 @@ def row_count_frame(con, contract: MartContract, thresholds: Thresholds, previou
     frame = read(con, f"select count(*) as rows from marts.{contract.table}")
     low, high = previous_rows * thresholds.min_row_ratio, previous_rows * thresholds.max_row_ratio
     return Frame("row_count", frame, [gxe.ExpectColumnValuesToBeBetween(
-        column="rows", min_value=low, max_value=high,
-        meta={"column": "(row count)", "aggregate": True, "rule": f"within {thresholds.min_row_ratio:g}-{thresholds.max_row_ratio:g} "
-                                               f"times the {previous_rows} rows published now ({low:g}-{high:g})"})])
+        column="rows", min_value=low, max_value=high, meta={
+            "column": "(row count)", "aggregate": True,
+            "rule": f"within {thresholds.min_row_ratio:g}-{thresholds.max_row_ratio:g} times the {previous_rows} "
+                    f"rows published now ({low:g}-{high:g})"})])
+
+
+def within_envelope(rule: str, column: str) -> list:
+    """value between lowest_expected and highest_expected (a missing value or history is not judged)."""
+    import great_expectations.expectations as gxe
+
+    meta = {"column": column, "rule": rule}
+    return [gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A=a, column_B=b, or_equal=True,
+                                                        ignore_row_if="either_value_is_missing", meta=meta)
+            for a, b in (("value", "lowest_expected"), ("highest_expected", "value"))]
 
 
 def profile_sql(relation: str, contract: MartContract) -> str:
-    means = "".join(f", avg({quoted(m)}) as {quoted(m)}" for m in contract.measures)
+    means = "".join(f", avg({quoted(m)}) as {quoted('mean ' + m)}" for m in contract.measures)
     return f"select {contract.period_column} as period, count(*) as rows{means} from {relation} group by all"
 
 
 def period_profile_frame(con, contract: MartContract, thresholds: Thresholds) -> Frame:
-    """Per period: the row count and each measure's mean, against the published periods' range of each."""
-    import great_expectations.expectations as gxe
-
-    period = contract.period_column
-    current = read(con, profile_sql(f"marts.{contract.table}", contract) + " order by period")
+    """Per period: the row count and each measure's mean, against the range of each over the published periods."""
+    current = read(con, profile_sql(f"marts.{contract.table}", contract))
     history = read(con, profile_sql(f"{PREVIOUS}.marts.{contract.table}", contract))
-    expectations = []
-    for statistic in ["rows", *contract.measures]:
-        past = history[statistic].dropna().astype(float)
-        if past.empty:
-            continue
-        low, high = thresholds.envelope.bounds(past.min(), past.max(), past.mean())
-        what = "rows per period" if statistic == "rows" else f"mean {statistic} per period"
-        expectations.append(gxe.ExpectColumnValuesToBeBetween(
-            column=statistic, min_value=low, max_value=high,
-            meta={"column": "(row count)" if statistic == "rows" else statistic,
-                  "rule": f"{what} within the published periods' {past.min():.6g}-{past.max():.6g}, "
-                          f"widened to {low:.6g}-{high:.6g}"}))
-    return Frame("period_profile", current.rename(columns={"period": period}), expectations, (period,))
+    bounds = {s: thresholds.envelope.bounds(past.min(), past.max(), past.mean())
+              for s in history.columns.drop("period") if not (past := history[s].dropna().astype(float)).empty}
+    frame = current.melt(id_vars="period", var_name="statistic", value_name="value")
+    frame = frame[frame["statistic"].isin(bounds)].astype({"value": float})
+    frame["lowest_expected"] = frame["statistic"].map(lambda s: bounds[s][0])
+    frame["highest_expected"] = frame["statistic"].map(lambda s: bounds[s][1])
+    frame = frame.rename(columns={"period": contract.period_column}).sort_values(["statistic", contract.period_column])
+    return Frame("period_profile", frame, within_envelope(
+        "each period's row count and measure means within the published periods' range of each, "
+               "widened (thresholds.yml envelope)", "(per period)"), ("statistic", contract.period_column))
 
 
-def watched_rate_frame(con, contract: MartContract, thresholds: Thresholds, rate: str) -> Frame:
-    """Each ICS's rate, every period, against that ICS's own published history of it."""
-    import great_expectations.expectations as gxe
+def watched_rates_frame(con, contract: MartContract, thresholds: Thresholds, rates: list[str]) -> Frame:
+    """Each ICS's watched rates, every period, against that ICS's own published history of each."""
+    import pandas as pd
 
     entity = [c for c in contract.grain if c != contract.period_column]
     keys = ", ".join(map(quoted, entity))
-    frame = read(con, f"""
-        select n.*, h.low, h.high, h.mean from (select {keys}, {contract.period_column}, {quoted(rate)}
-                                               from marts.{contract.table}) n
+    frame = pd.concat([read(con, f"""
+        select '{rate}' as measure, n.*, h.low, h.high, h.mean
+        from (select {keys}, {contract.period_column}, {quoted(rate)}::double as value from marts.{contract.table}) n
         join (select {keys}, min({quoted(rate)}) as low, max({quoted(rate)}) as high, avg({quoted(rate)}) as mean
-              from {PREVIOUS}.marts.{contract.table} group by all) h using ({keys})
-        order by all""")
+              from {PREVIOUS}.marts.{contract.table} group by all) h using ({keys})""") for rate in rates])
     env = thresholds.envelope
     margin = ((frame["high"] - frame["low"]) * env.range_multiplier).clip(
         lower=frame["mean"].abs() * env.relative_margin).clip(lower=env.absolute_margin)
     frame["lowest_expected"], frame["highest_expected"] = frame["low"] - margin, frame["high"] + margin
-    rule = "within this ICS's own published history, widened (thresholds.yml envelope)"
-    return Frame(f"watched_{rate}", frame.drop(columns=["low", "high", "mean"]), [
-        gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A=rate, column_B="lowest_expected", or_equal=True,
-                                                    ignore_row_if="either_value_is_missing",
-                                                    meta={"column": rate, "rule": rule}),
-        gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="highest_expected", column_B=rate, or_equal=True,
-                                                    ignore_row_if="either_value_is_missing",
-                                                    meta={"column": rate, "rule": rule}),
-    ], (*entity, contract.period_column))
+    frame = frame.drop(columns=["low", "high", "mean"]).sort_values(["measure", *entity, contract.period_column])
+    return Frame("watched_rates", frame, within_envelope(
+        "each ICS's rate within its own published history, widened (thresholds.yml envelope)",
+        "(per ICS)"), ("measure", *entity, contract.period_column))
 
 
 # --- disclosure_<table> -----------------------------------------------------------------------------------

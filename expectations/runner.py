@@ -104,16 +104,15 @@ class Gate:
             name = f"{check}.{frame.name}.{self._validations}"
             batch = (context.data_sources.add_pandas(name=name).add_dataframe_asset(name=name)
                      .add_batch_definition_whole_dataframe("whole"))
-            suite = context.suites.add(gx.ExpectationSuite(name=name))
-            for expectation in frame.expectations:
-                suite.add_expectation(expectation)
+            # given whole: adding expectations one by one re-saves the suite each time
+            suite = context.suites.add(gx.ExpectationSuite(name=name, expectations=frame.expectations))
             definition = context.validation_definitions.add(gx.ValidationDefinition(name=name, data=batch, suite=suite))
             result = definition.run(
                 batch_parameters={"dataframe": frame.data}, run_id=RunIdentifier(run_name=self.run_name),
                 result_format={"result_format": "SUMMARY", "partial_unexpected_count": EXAMPLES,
                                "unexpected_index_column_names": list(frame.index)})
             evaluated += len(result.results)
-            failures += [_failure(r) for r in result.results if not r.success]
+            failures += [_failure(r, frame.index) for r in result.results if not r.success]
         return Verdict(check, table, evaluated, tuple(failures), notes)
 
     def build_docs(self) -> Path:
@@ -123,7 +122,7 @@ class Gate:
         return self.docs_dir / "index.html"
 
 
-def _failure(r) -> Failure:
+def _failure(r, index: tuple[str, ...]) -> Failure:
     config, result = r.expectation_config, r.result
     meta = config.meta or {}
     column = meta.get("column") or config.kwargs.get("column") or ", ".join(
@@ -144,7 +143,9 @@ def _failure(r) -> Failure:
             rows = [{"value": v} for v in result.get("partial_unexpected_list", [])]
         # a True/False helper column (is the code known? is the ICS published?) says nothing the rule does not
         helper = config.kwargs.get("column") if meta.get("column", config.kwargs.get("column")) != config.kwargs.get("column") else None
-        examples = tuple(", ".join(f"{k}={_plain(v)}" for k, v in row.items() if not (k == helper and _is_bool(v)))
+        # the row's key first, then the values judged
+        examples = tuple(", ".join(f"{k}={_plain(row[k])}" for k in sorted(row, key=lambda k: k not in index)
+                                   if not (k == helper and _is_bool(row[k])))
                          for row in rows[:EXAMPLES])
     else:
         failing, examples = f"observed {_plain(result.get('observed_value'))}", ()

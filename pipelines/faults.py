@@ -5,7 +5,7 @@ snapshot whole and that the next run catches up. Points, in run order:
 
     ingest          after a family's landing files are loaded, the build database open
     dbt_build       after dbt build's first event (dbt is killed with the pipeline)
-    quality_gate    after the first mart suite has run
+    quality_gate    after the first raw-table suite has run (Great Expectations mid-gate)
     serving_tmp     with the new serving file half written
     before_replace  with the new serving file complete, just before it replaces the old one
 

@@ -114,8 +114,8 @@ def test_distribution_against_the_published_snapshot(con, gate, tmp_path):
     # QH8 (history 4.0: allowed 2-6) jumps to 8 in April; the mean over both ICSs (7.25) stays within 2.5-7.5
     rates(con, [r if (r[0], r[1]) != ("QH8", "2025-04-01") else (*r[:4], 8.0) for r in steady])
     [jump] = validate_distribution(con, gate, ICS_MONTHLY, RULES, thresholds, True).failures
-    assert jump.column == "sickness_rate" and jump.failing.startswith("2 of")  # both boundary bases
-    assert {"sickness_rate=8", "highest_expected=6", "icb_code=QH8", "period_month=2025-04-01"} <= set(
+    assert jump.column == "(per ICS)" and jump.failing.startswith("2 of")  # both boundary bases
+    assert {"measure=sickness_rate", "value=8", "highest_expected=6", "icb_code=QH8", "period_month=2025-04-01"} <= set(
         jump.examples[0].split(", "))
 
     rates(con, steady[:4])  # most published rows gone
@@ -151,17 +151,17 @@ def test_disclosure_scan(con, gate):
     verdict = validate_disclosure(con, gate, survey, limits)
     assert [f.column for f in verdict.failures] == ["(columns)", "pulse_n_responses"]
     assert "column_name=respondent_pid" in verdict.failures[0].examples[0]
-    assert verdict.failures[1].examples == ("pulse_n_responses=4, org_code=C, survey_year=2024",)
+    assert verdict.failures[1].examples == ("org_code=C, survey_year=2024, pulse_n_responses=4",)
 
     con.execute("""insert into marts.org_survey values ('D', 2024, 7, '7', false, 55.0, null, false, null, null),
                    ('E', 2024, 15, '15', true, 48.0, null, false, null, null),
                    ('F', 2024, 20, '20', false, 50.0, 12, true, 6.0, null)""")
     failed = {(f.column, f.rule.split()[0]): f for f in validate_disclosure(con, gate, survey, limits).failures}
-    assert failed["n_respondents", "a"].examples == ("n_respondents=7, org_code=D, survey_year=2024",)
-    assert failed["n_respondents_label", "a"].examples == ("n_respondents_label=7, org_code=D, survey_year=2024",)
+    assert failed["n_respondents", "a"].examples == ("org_code=D, survey_year=2024, n_respondents=7",)
+    assert failed["n_respondents_label", "a"].examples == ("org_code=D, survey_year=2024, n_respondents_label=7",)
     assert "org_code=E" in failed["n_respondents", "withheld"].examples[0]
     assert "org_code=E" in failed["psi_pct_positive", "withheld"].examples[0]
-    assert failed["pulse_psi_score", "withheld"].examples == ("pulse_psi_score=6, org_code=F, survey_year=2024",)
+    assert failed["pulse_psi_score", "withheld"].examples == ("org_code=F, survey_year=2024, pulse_psi_score=6",)
 
 
 def test_raw_suite_checks_schema_and_ranges(con, gate):
@@ -185,3 +185,30 @@ def test_thresholds_can_be_overridden_per_home(tmp_path):
     (tmp_path / "gates.yml").write_text("row_count: {max_rows: 10}\n")
     with pytest.raises(ValueError, match="unknown setting 'row_count'.*row_count.max_ratio"):
         load_thresholds(tmp_path)
+
+
+def test_distribution_compares_only_what_the_published_snapshot_has(con, gate, tmp_path):
+    with duckdb.connect(str(tmp_path / "serving.duckdb")) as published:
+        published.execute("create schema marts")
+        published.execute("create table marts.ics_rates as select 'QH8' as icb_code, date '2025-01-01' as period_month, "
+                          "'as_at' as boundary_basis, 4.0 as sickness_rate")  # before n_orgs was added
+    con.execute(f"attach '{tmp_path / 'serving.duckdb'}' as {PREVIOUS} (read_only)")
+    rates(con, [("QH8", "2025-01-01", "as_at", 3, 4.0), ("QH8", "2025-02-01", "as_at", 300, 4.2)])
+    verdict = validate_distribution(con, gate, ICS_MONTHLY, RULES, load_thresholds(tmp_path), True)
+    assert verdict.success and verdict.evaluated == 5  # row count, period profile (2), watched rate (2)
+    regrained = MartContract("ics_rates", ICS_MONTHLY.columns, ICS_MONTHLY.descriptions, ("icb_code", "n_orgs"))
+    assert "grain changed" in validate_distribution(con, gate, regrained, RULES, load_thresholds(tmp_path), True).notes[0]
+
+
+def test_organisation_tables_reference_dim_organisation(con, gate):
+    con.execute(DIM_ICS)
+    con.execute("create table marts.dim_organisation as select * from (values ('RAL', date '2020-01-01'), "
+                "('0DE', date '2020-01-01')) t(org_code, valid_from)")
+    con.execute("""create table marts.org_rates as select * from (values
+        ('RAL', 'QH8', date '2025-01-01', 4.0), ('0DE', 'QZZ', date '2025-01-01', 3.0), ('RXX', 'QH8', date '2025-01-01', 5.0)
+        ) t(org_code, icb_code, period_month, sickness_rate)""")
+    org_monthly = MartContract(
+        "org_rates", {"org_code": "varchar", "icb_code": "varchar", "period_month": "date", "sickness_rate": "double"},
+        {"sickness_rate": "% (0-100)."}, ("org_code", "period_month"))
+    [orphan] = validate_contract(con, gate, org_monthly, RULES).failures  # QZZ is fine outside ICS tables
+    assert orphan.column == "org_code" and orphan.examples == ("org_code=RXX, period_month=2025-01-01",)
