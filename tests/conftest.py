@@ -33,25 +33,59 @@ def realdata() -> Path:
 @pytest.fixture
 def home(tmp_path, monkeypatch) -> Home:
     """An empty home folder with a pseudonymisation key; the environment points at it for this test only."""
-    for var in ("WELLBEING_HOME", "WELLBEING_BUILD_DB", "DAGSTER_HOME", "WELLBEING_PSEUDONYM_KEY"):
-        monkeypatch.delenv(var, raising=False)
     h = Home(tmp_path / "home")
-    monkeypatch.setenv("WELLBEING_HOME", str(h.root))
-    monkeypatch.setenv("WELLBEING_BUILD_DB", str(h.build_db))
-    monkeypatch.setenv("DAGSTER_HOME", str(h.dagster_home))
+    _point_environment_at(monkeypatch, h)
     prepare(h)
     create_key(h)
     return h
 
 
 @pytest.fixture(scope="session")
-def tiny_extracts(tmp_path_factory) -> Path:
-    """The tiny synthetic extracts, generated once per session; copy them, never move them."""
+def tiny(tmp_path_factory):
+    """The tiny synthetic extracts (generated once per session) and what the generator says they contain."""
     from pipelines.synth import generate
 
-    out = tmp_path_factory.mktemp("tiny")
-    generate(scale="tiny", out_dir=out, seed=TINY_SEED)
-    return out
+    return generate(scale="tiny", out_dir=tmp_path_factory.mktemp("tiny"), seed=TINY_SEED)
+
+
+@pytest.fixture(scope="session")
+def tiny_extracts(tiny) -> Path:
+    """The tiny extracts' folder; copy files from it, never move them."""
+    return tiny.out_dir
+
+
+@pytest.fixture(scope="session")
+def published_tiny(tmp_path_factory, tiny) -> Home:
+    """One full run over every tiny extract, shared by the session: read it, never change it
+    (copy it with `copy_home` first)."""
+    from pipelines.runs import run_pipeline
+
+    h = Home(tmp_path_factory.mktemp("published") / "home")
+    with pytest.MonkeyPatch.context() as mp:
+        _point_environment_at(mp, h)
+        prepare(h)
+        create_key(h)
+        land(h, *sorted(tiny.out_dir.iterdir()))
+        summary = run_pipeline(h)
+    assert summary.success, summary
+    return h
+
+
+def copy_home(source: Home, target: Path, monkeypatch) -> Home:
+    """A private copy of a home, with the environment pointed at it for this test."""
+    shutil.copytree(source.root, target)
+    h = Home(target)
+    _point_environment_at(monkeypatch, h)
+    prepare(h)
+    return h
+
+
+def _point_environment_at(mp: pytest.MonkeyPatch, h: Home) -> None:
+    for var in ("WELLBEING_HOME", "WELLBEING_BUILD_DB", "DAGSTER_HOME", "WELLBEING_PSEUDONYM_KEY"):
+        mp.delenv(var, raising=False)
+    mp.setenv("WELLBEING_HOME", str(h.root))
+    mp.setenv("WELLBEING_BUILD_DB", str(h.build_db))
+    mp.setenv("DAGSTER_HOME", str(h.dagster_home))
 
 
 def land(home: Home, *files: Path) -> list[Path]:

@@ -39,3 +39,13 @@
     select *, primary_withheld or complementary_withheld as suppressed
     from flagged
 {% endmacro %}
+
+{#
+  How a survey cell's respondent count is shown: the count when published; when withheld, "<min_respondents"
+  if it is small itself, else "withheld" (complementary suppression), so the label never reveals the count.
+#}
+{% macro n_respondents_label(n_respondents, suppressed) %}
+    case when {{ suppressed }} then
+        case when {{ n_respondents }} < {{ var('min_respondents') }} then '<{{ var("min_respondents") }}' else 'withheld' end
+        else {{ n_respondents }}::varchar end
+{%- endmacro %}

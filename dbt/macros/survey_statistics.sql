@@ -26,3 +26,35 @@
 {% macro is_significant(z) %}
     abs({{ z }}) > 1.959963984540054
 {%- endmacro %}
+
+{#
+  Columns shared by the organisation and ICS survey models (one rule each, so the two levels cannot differ):
+  wilson_interval_columns  <measure>_lower and <measure>_upper, the Wilson interval of measure on base;
+  previous_year_columns    has_previous_year (the series' previous row is the year just before; a gap year
+                           gives no change) and <column>_prev of each (measure, base), over window `window`
+                           that orders one series by survey_year;
+  year_on_year_columns     <measure>_change (percentage points), <measure>_z when with_z, <measure>_significant;
+                           null without a previous year. `prefix` qualifies the input columns (e.g. 'p.').
+#}
+{% macro wilson_interval_columns(measure, base, prefix='') %}
+    {{ wilson_bound(prefix ~ measure, prefix ~ base, 'lower') }} as {{ measure }}_lower,
+    {{ wilson_bound(prefix ~ measure, prefix ~ base, 'upper') }} as {{ measure }}_upper
+{%- endmacro %}
+
+{% macro previous_year_columns(measures_and_bases, window='y') %}
+    lag(survey_year) over {{ window }} = survey_year - 1 as has_previous_year,
+    {%- for measure, base in measures_and_bases %}
+    lag({{ measure }}) over {{ window }} as {{ measure }}_prev,
+    lag({{ base }}) over {{ window }} as {{ base }}_prev{{ ',' if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}
+
+{% macro year_on_year_columns(measure, base, prefix='', with_z=false) %}
+    {%- set z = two_proportion_z(prefix ~ measure, prefix ~ base, prefix ~ measure ~ '_prev', prefix ~ base ~ '_prev') %}
+    case when {{ prefix }}has_previous_year then {{ prefix }}{{ measure }} - {{ prefix }}{{ measure }}_prev end
+        as {{ measure }}_change,
+    {%- if with_z %}
+    case when {{ prefix }}has_previous_year then {{ z }} end as {{ measure }}_z,
+    {%- endif %}
+    case when {{ prefix }}has_previous_year then {{ is_significant(z) }} end as {{ measure }}_significant
+{%- endmacro %}

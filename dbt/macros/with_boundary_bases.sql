@@ -10,9 +10,7 @@
     select f.*, 'as_at' as boundary_basis, m.icb_code, m.mapping_version
     from {{ facts }} as f
     inner join {{ ref('int_org_icb_membership') }} as m
-        on m.org_code = f.org_code
-        and f.{{ date_column }} >= m.valid_from
-        and (m.valid_to is null or f.{{ date_column }} < m.valid_to)
+        on {{ is_member_at('m', 'f', 'f.' ~ date_column) }}
     union all
     select f.*, 'current' as boundary_basis, m.current_icb_code as icb_code, m.mapping_version
     from {{ facts }} as f

@@ -24,7 +24,7 @@ def _checks_of_run(context: dg.AssetExecutionContext) -> list[dict]:
         evaluation = record.event_log_entry.dagster_event.event_specific_data
         checks.append({"asset": evaluation.asset_key.to_user_string(), "check": evaluation.check_name,
                        "passed": evaluation.passed, "severity": evaluation.severity.value,
-                       "detail": json.dumps({k: str(v.value) for k, v in evaluation.metadata.items()})[:2000]})
+                       "detail": json.dumps({k: str(v.value) for k, v in evaluation.metadata.items()})})
     return checks
 
 

@@ -37,7 +37,7 @@ def check_result(asset_key: dg.AssetKey, verdict: Verdict, docs) -> dg.AssetChec
         asset_key=asset_key, check_name=verdict.check, passed=verdict.success,
         severity=dg.AssetCheckSeverity.ERROR, metadata={
             "table": verdict.table,
-            "summary": verdict.summary(),
+            "summary": verdict.summary() + ("" if verdict.success else f" (data docs: {docs})"),
             "evaluated": verdict.evaluated,
             "failed": len(verdict.failures),
             "failures": dg.MetadataValue.json([asdict(f) for f in verdict.failures]),

@@ -12,10 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.runs import run_pipeline
 from pipelines.settings import REPO_ROOT
-
-from ..conftest import land
 
 APP = REPO_ROOT / "dashboards" / "app.py"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -24,20 +21,8 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 
 
 @pytest.fixture(scope="module")
-def published(tmp_path_factory, tiny_extracts):
-    """One published home for the module (runs are the slow part)."""
-    from pipelines.keys import create_key
-    from pipelines.settings import Home
-
-    home = Home(tmp_path_factory.mktemp("dash") / "home")
-    saved = {k: os.environ.get(k) for k in ("WELLBEING_HOME", "WELLBEING_BUILD_DB", "DAGSTER_HOME")}
-    home.activate()
-    create_key(home)
-    land(home, *tiny_extracts.glob("sickness_org_*.csv"))
-    assert run_pipeline(home).success
-    yield home
-    for key, value in saved.items():
-        os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
+def published(published_tiny):
+    return published_tiny
 
 
 def test_app_shows_every_ics_of_the_latest_month(published, monkeypatch):
@@ -48,7 +33,7 @@ def test_app_shows_every_ics_of_the_latest_month(published, monkeypatch):
     assert not at.exception
     import duckdb
     with duckdb.connect(str(published.serving_db), read_only=True) as con:
-        icss = con.sql("select count(distinct icb_code) from marts.ics_sickness_monthly").fetchone()[0]
+        icss = con.execute("select count(distinct icb_code) from marts.ics_sickness_monthly").fetchone()[0]
     assert at.metric[0].value == str(icss)
     assert at.dataframe[0].value.shape[0] == icss
 

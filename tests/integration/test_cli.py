@@ -31,7 +31,7 @@ def test_demo_then_status_in_a_fresh_home(tmp_path):
     assert demo.returncode == 0, demo.stdout + demo.stderr
     assert "marts.ics_sickness_monthly" in demo.stdout and "ICSs covered:" in demo.stdout
     with duckdb.connect(str(home / "warehouse" / "serving.duckdb"), read_only=True) as con:
-        icss = con.sql("select count(distinct icb_code) from marts.ics_sickness_monthly").fetchone()[0]
+        icss = con.execute("select count(distinct icb_code) from marts.ics_sickness_monthly").fetchone()[0]
     assert f"ICSs covered: {icss}" in demo.stdout and icss > 0
     assert (home / "exports" / "ics_sickness_monthly.parquet").exists()
 
@@ -85,7 +85,7 @@ def test_rollback_serves_the_previous_snapshot(home, tiny_extracts, capsys):
 
     def months() -> int:
         with duckdb.connect(str(home.serving_db), read_only=True) as con:
-            return con.sql("select count(distinct period_month) from marts.ics_sickness_monthly").fetchone()[0]
+            return con.execute("select count(distinct period_month) from marts.ics_sickness_monthly").fetchone()[0]
 
     assert months() == len(files)
     assert main(["--home", str(home.root), "rollback"]) == 0

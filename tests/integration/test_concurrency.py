@@ -40,7 +40,7 @@ while not stop.exists():
         reads += 1
     except Exception as error:  # every failure counts: a reader must never see one
         errors.append(f"{type(error).__name__}: {error}")
-    time.sleep(0.05)
+    time.sleep(0.1)  # about as often as a busy dashboard, leaving the cores to the runs
 print(json.dumps({"reads": reads, "errors": errors, "seen": seen}))
 """
 

@@ -47,7 +47,8 @@ def sha(path: Path) -> str:
 
 def wellbeing_run(home: Home, fault: str | None) -> int:
     env = {k: v for k, v in os.environ.items() if k != FAULT_ENV} | ({FAULT_ENV: fault} if fault else {})
-    process = subprocess.Popen([sys.executable, "-m", "pipelines.cli", "--home", str(home.root), "run"], env=env,
+    wellbeing = Path(sys.executable).with_name("wellbeing")  # the installed command, as an operator runs it
+    process = subprocess.Popen([str(wellbeing), "--home", str(home.root), "run"], env=env,
                                cwd=REPO_ROOT, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True)
     stdout, stderr = process.communicate(timeout=900)

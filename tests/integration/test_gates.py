@@ -87,7 +87,8 @@ class FailedRun:
 
 def examples(line: str) -> list[dict[str, str]]:
     """The failing rows a printed failure quotes ("e.g. a=1, b=2; a=3, b=4")."""
-    quoted = [part.split("e.g. ", 1)[1].split(" | ")[0] for part in line.split(" | ") if "e.g. " in part]
+    line = line.split(" (data docs: ")[0]
+    quoted = [part.split("e.g. ", 1)[1] for part in line.split(" | ") if "e.g. " in part]
     return [dict(pair.split("=", 1) for pair in row.split(", ")) for text in quoted for row in text.split("; ")]
 
 
@@ -205,3 +206,12 @@ def test_checks_of_a_publication_are_recorded_with_it(realdata, tmp_path_factory
     ours = [detail for name, _, detail in checks if name.startswith(("gx_", "distribution_", "disclosure_"))]
     assert ours and all("data_docs" in detail for detail in ours)
     assert (published.reports / "data_docs" / "marts" / "index.html").exists()
+
+
+def test_a_failure_points_at_the_data_docs(mart_defects):
+    run, _ = mart_defects
+    line = run.failure("disclosure_ics_sickness_monthly", "marts/ics_sickness_monthly")
+    docs = Path(line.split(" (data docs: ")[1].rstrip(")"))
+    assert docs == run.home.reports / "data_docs" / "marts" / "index.html" and docs.exists()
+    pages = [p.read_text() for p in docs.parent.joinpath("validations").rglob("*.html")]
+    assert any("fte_days_available" in page and "250" in page for page in pages)

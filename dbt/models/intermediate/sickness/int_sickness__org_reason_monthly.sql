@@ -21,9 +21,4 @@ record_level as (
     group by org_code, period_month, reason_code
 )
 
-select * from published
-union all
-select r.*
-from record_level as r
-anti join (select distinct org_code, period_month from published) as p
-    on p.org_code = r.org_code and p.period_month = r.period_month
+{{ route_precedence('published', 'record_level', ['org_code', 'period_month']) }}

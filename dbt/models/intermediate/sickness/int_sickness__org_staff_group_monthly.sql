@@ -12,9 +12,4 @@ record_level as (
     from {{ ref('int_sickness__record_level_staff_group_monthly') }}
 )
 
-select * from published
-union all
-select r.*
-from record_level as r
-anti join (select distinct org_code, period_month from published) as p
-    on p.org_code = r.org_code and p.period_month = r.period_month
+{{ route_precedence('published', 'record_level', ['org_code', 'period_month']) }}

@@ -3,6 +3,8 @@
 -- then the mean over the items present; scores are weighted means of organisation scores. Organisations
 -- outside any ICS are excluded (int_survey__org_boundaries places organisations in ICSs). The ICS cell itself
 -- is withheld below min_respondents responses.
+{%- set year_on_year = [('psi_pct_positive', 'psi_base'), ('burnout_pct_often_always', 'burnout_base'),
+                        ('pct_high_burnout', 'n_cbi_scored'), ('pct_unwell_stress', 'stress_base')] %}
 with boundaries as (
     select * from {{ ref('int_survey__org_boundaries') }}
 ),
@@ -36,12 +38,7 @@ item_measures as (
         icb_code,
         boundary_basis,
         survey_year,
-        avg(100 * positive / base) filter (where item_key in {{ survey_items('psi') }}) as psi_pct_positive,
-        avg(base) filter (where item_key in {{ survey_items('psi') }}) as psi_base,
-        avg(100 * positive / base) filter (where item_key in {{ survey_items('burnout') }}) as burnout_pct_often_always,
-        avg(base) filter (where item_key in {{ survey_items('burnout') }}) as burnout_base,
-        avg(100 * positive / base) filter (where item_key in {{ survey_items('stress') }}) as pct_unwell_stress,
-        avg(base) filter (where item_key in {{ survey_items('stress') }}) as stress_base
+        {{ survey_item_measure_columns() }}
     from ics_items
     group by icb_code, boundary_basis, survey_year
 ),
@@ -141,8 +138,8 @@ published as (
         n_orgs,
         survey_suppressed as suppressed,
         case when not survey_suppressed then n_respondents end as n_respondents,
-        case when survey_suppressed then '<{{ var("min_respondents") }}' else n_respondents::varchar end
-            as n_respondents_label,
+        -- an ICS cell is withheld only for being small, so its label is always "<min_respondents"
+        {{ n_respondents_label('n_respondents', 'survey_suppressed') }} as n_respondents_label,
         weighting,
         case when not survey_suppressed then psi_score end as psi_score,
         case when not survey_suppressed then psi_pct_positive end as psi_pct_positive,
@@ -169,36 +166,18 @@ published as (
 previous as (
     select
         *,
-        lag(survey_year) over y = survey_year - 1 as has_previous_year,
-        lag(psi_pct_positive) over y as psi_pct_positive_prev,
-        lag(psi_base) over y as psi_base_prev,
-        lag(burnout_pct_often_always) over y as burnout_pct_often_always_prev,
-        lag(burnout_base) over y as burnout_base_prev,
-        lag(pct_high_burnout) over y as pct_high_burnout_prev,
-        lag(n_cbi_scored) over y as n_cbi_scored_prev,
-        lag(pct_unwell_stress) over y as pct_unwell_stress_prev,
-        lag(stress_base) over y as stress_base_prev
+        {{ previous_year_columns(year_on_year) }}
     from published
     window y as (partition by icb_code, boundary_basis order by survey_year)
 )
 
 select
-    * exclude (has_previous_year, psi_pct_positive_prev, psi_base_prev, burnout_pct_often_always_prev,
-        burnout_base_prev, pct_high_burnout_prev, n_cbi_scored_prev, pct_unwell_stress_prev, stress_base_prev),
-    {{ wilson_bound('psi_pct_positive', 'psi_base', 'lower') }} as psi_pct_positive_lower,
-    {{ wilson_bound('psi_pct_positive', 'psi_base', 'upper') }} as psi_pct_positive_upper,
-    {{ wilson_bound('burnout_pct_often_always', 'burnout_base', 'lower') }} as burnout_pct_often_always_lower,
-    {{ wilson_bound('burnout_pct_often_always', 'burnout_base', 'upper') }} as burnout_pct_often_always_upper,
-    {{ wilson_bound('pct_high_burnout', 'n_cbi_scored', 'lower') }} as pct_high_burnout_lower,
-    {{ wilson_bound('pct_high_burnout', 'n_cbi_scored', 'upper') }} as pct_high_burnout_upper,
-    {{ wilson_bound('pct_unwell_stress', 'stress_base', 'lower') }} as pct_unwell_stress_lower,
-    {{ wilson_bound('pct_unwell_stress', 'stress_base', 'upper') }} as pct_unwell_stress_upper,
-    {%- for measure, base in [('psi_pct_positive', 'psi_base'), ('burnout_pct_often_always', 'burnout_base'),
-                              ('pct_high_burnout', 'n_cbi_scored'), ('pct_unwell_stress', 'stress_base')] %}
-    case when has_previous_year then {{ measure }} - {{ measure }}_prev end as {{ measure }}_change,
-    case when has_previous_year then {{ two_proportion_z(measure, base, measure ~ '_prev', base ~ '_prev') }} end
-        as {{ measure }}_z,
-    case when has_previous_year then {{ is_significant(two_proportion_z(measure, base, measure ~ '_prev', base ~ '_prev')) }} end
-        as {{ measure }}_significant{{ ',' if not loop.last }}
+    * exclude (has_previous_year
+        {%- for measure, base in year_on_year %}, {{ measure }}_prev, {{ base }}_prev{% endfor %}),
+    {%- for measure, base in year_on_year %}
+    {{ wilson_interval_columns(measure, base) }},
+    {%- endfor %}
+    {%- for measure, base in year_on_year %}
+    {{ year_on_year_columns(measure, base, with_z=true) }}{{ ',' if not loop.last }}
     {%- endfor %}
 from previous

@@ -44,9 +44,4 @@ published as (
         and value is not null and base > 0
 )
 
-select * from respondent_level
-union all
-select p.*
-from published as p
-anti join (select distinct survey_year, org_code from respondent_level) as r
-    on r.survey_year = p.survey_year and r.org_code = p.org_code
+{{ route_precedence('respondent_level', 'published', ['survey_year', 'org_code']) }}

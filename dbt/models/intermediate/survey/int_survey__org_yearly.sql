@@ -63,12 +63,7 @@ items as (
     select
         survey_year,
         org_code,
-        avg(100 * positive / base) filter (where item_key in {{ survey_items('psi') }}) as psi_pct_positive,
-        avg(base) filter (where item_key in {{ survey_items('psi') }}) as psi_base,
-        avg(100 * positive / base) filter (where item_key in {{ survey_items('burnout') }}) as burnout_pct_often_always,
-        avg(base) filter (where item_key in {{ survey_items('burnout') }}) as burnout_base,
-        avg(100 * positive / base) filter (where item_key in {{ survey_items('stress') }}) as pct_unwell_stress,
-        avg(base) filter (where item_key in {{ survey_items('stress') }}) as stress_base
+        {{ survey_item_measure_columns() }}
     from {{ ref('int_survey__org_items') }}
     group by survey_year, org_code
 ),

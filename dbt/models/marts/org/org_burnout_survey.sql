@@ -1,5 +1,7 @@
 -- Burnout and work-related stress per organisation and survey year; cells withheld by disclosure control
 -- keep their keys and lose their measures.
+{%- set year_on_year = [('pct_high_burnout', 'n_cbi_scored'), ('burnout_pct_often_always', 'burnout_base'),
+                        ('pct_unwell_stress', 'stress_base')] %}
 with survey as (
     select
         o.*,
@@ -19,9 +21,7 @@ published as (
         suppressed,
         suppression_reason,
         case when not suppressed then n_respondents end as n_respondents,
-        case when suppressed then
-            case when n_respondents < {{ var('min_respondents') }} then '<{{ var("min_respondents") }}' else 'withheld' end
-            else n_respondents::varchar end as n_respondents_label,
+        {{ n_respondents_label('n_respondents', 'suppressed') }} as n_respondents_label,
         case when not suppressed then burnout_score end as burnout_score,
         case when not suppressed then pct_high_burnout end as pct_high_burnout,
         case when not suppressed then n_cbi_scored end as n_cbi_scored,
@@ -35,13 +35,7 @@ published as (
 previous as (
     select
         *,
-        lag(survey_year) over y = survey_year - 1 as has_previous_year,
-        lag(burnout_pct_often_always) over y as burnout_pct_often_always_prev,
-        lag(burnout_base) over y as burnout_base_prev,
-        lag(pct_high_burnout) over y as pct_high_burnout_prev,
-        lag(n_cbi_scored) over y as n_cbi_scored_prev,
-        lag(pct_unwell_stress) over y as pct_unwell_stress_prev,
-        lag(stress_base) over y as stress_base_prev
+        {{ previous_year_columns(year_on_year) }}
     from published
     window y as (partition by org_code order by survey_year)
 ),
@@ -65,22 +59,15 @@ final as (
         p.burnout_score,
         p.pct_high_burnout,
         p.n_cbi_scored,
-        {{ wilson_bound('p.pct_high_burnout', 'p.n_cbi_scored', 'lower') }} as pct_high_burnout_lower,
-        {{ wilson_bound('p.pct_high_burnout', 'p.n_cbi_scored', 'upper') }} as pct_high_burnout_upper,
+        {{ wilson_interval_columns('pct_high_burnout', 'n_cbi_scored', prefix='p.') }},
         p.burnout_pct_often_always,
         p.burnout_base,
-        {{ wilson_bound('p.burnout_pct_often_always', 'p.burnout_base', 'lower') }} as burnout_pct_often_always_lower,
-        {{ wilson_bound('p.burnout_pct_often_always', 'p.burnout_base', 'upper') }} as burnout_pct_often_always_upper,
+        {{ wilson_interval_columns('burnout_pct_often_always', 'burnout_base', prefix='p.') }},
         p.pct_unwell_stress,
         p.stress_base,
-        {{ wilson_bound('p.pct_unwell_stress', 'p.stress_base', 'lower') }} as pct_unwell_stress_lower,
-        {{ wilson_bound('p.pct_unwell_stress', 'p.stress_base', 'upper') }} as pct_unwell_stress_upper,
-        {%- for measure, base in [('pct_high_burnout', 'n_cbi_scored'), ('burnout_pct_often_always', 'burnout_base'),
-                                  ('pct_unwell_stress', 'stress_base')] %}
-        case when p.has_previous_year then p.{{ measure }} - p.{{ measure }}_prev end as {{ measure }}_change,
-        case when p.has_previous_year then {{ is_significant(two_proportion_z(
-            'p.' ~ measure, 'p.' ~ base, 'p.' ~ measure ~ '_prev', 'p.' ~ base ~ '_prev')) }} end
-            as {{ measure }}_significant{{ ',' if not loop.last }}
+        {{ wilson_interval_columns('pct_unwell_stress', 'stress_base', prefix='p.') }},
+        {%- for measure, base in year_on_year %}
+        {{ year_on_year_columns(measure, base, prefix='p.') }}{{ ',' if not loop.last }}
         {%- endfor %}
     from previous as p
     left join names as n on n.org_code = p.org_code

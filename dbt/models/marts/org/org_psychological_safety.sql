@@ -24,9 +24,7 @@ combined as (
         s.suppressed,
         s.suppression_reason,
         case when not s.suppressed then s.n_respondents end as n_respondents,
-        case when s.suppressed then
-            case when s.n_respondents < {{ var('min_respondents') }} then '<{{ var("min_respondents") }}' else 'withheld' end
-            else s.n_respondents::varchar end as n_respondents_label,
+        {{ n_respondents_label('s.n_respondents', 's.suppressed') }} as n_respondents_label,
         case when not s.suppressed then s.psi_score end as psi_score,
         case when not s.suppressed then s.psi_pct_positive end as psi_pct_positive,
         case when not s.suppressed then s.psi_base end as psi_base,
@@ -42,9 +40,7 @@ combined as (
 previous as (
     select
         *,
-        lag(survey_year) over y = survey_year - 1 as has_previous_year,
-        lag(psi_pct_positive) over y as psi_pct_positive_prev,
-        lag(psi_base) over y as psi_base_prev
+        {{ previous_year_columns([('psi_pct_positive', 'psi_base')]) }}
     from combined
     window y as (partition by org_code order by survey_year)
 ),
@@ -68,12 +64,8 @@ final as (
         p.psi_score,
         p.psi_pct_positive,
         p.psi_base,
-        {{ wilson_bound('p.psi_pct_positive', 'p.psi_base', 'lower') }} as psi_pct_positive_lower,
-        {{ wilson_bound('p.psi_pct_positive', 'p.psi_base', 'upper') }} as psi_pct_positive_upper,
-        case when p.has_previous_year then p.psi_pct_positive - p.psi_pct_positive_prev end as psi_pct_positive_change,
-        case when p.has_previous_year then {{ is_significant(two_proportion_z(
-            'p.psi_pct_positive', 'p.psi_base', 'p.psi_pct_positive_prev', 'p.psi_base_prev')) }} end
-            as psi_pct_positive_significant,
+        {{ wilson_interval_columns('psi_pct_positive', 'psi_base', prefix='p.') }},
+        {{ year_on_year_columns('psi_pct_positive', 'psi_base', prefix='p.') }},
         p.pulse_psi_score,
         p.pulse_n_responses,
         p.pulse_n_teams,
