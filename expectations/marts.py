@@ -123,39 +123,48 @@ def known_code(ref: Reference, extra_codes: int) -> str:
 
 
 def completeness_frame(con: duckdb.DuckDBPyConnection, contract: MartContract) -> Frame:
-    """Every ICS the table has on a basis, in every period of that basis while the ICS exists.
+    """Every ICS present in every period it should be, on each boundary basis.
 
-    On the as_at basis an ICS is expected only in periods its dim_ics validity overlaps (ICBs merge); on the
-    current basis history is restated, so every period. A period is a month, or a calendar year.
+    Between its first and last period an ICS has no gaps. After its last period (on the as_at basis) it is
+    still expected unless it ended: marts.dim_ics closes it, or a new ICS code appears in the very next
+    period (a merger into a new code before the reference data says so). So an ICS missing from the latest
+    month fails; Norfolk and Waveney folding into a new ICB does not. On the current basis history is
+    restated and an ICS made only of closed organisations legitimately stops: only gaps count there.
     """
     import great_expectations.expectations as gxe
 
     period = contract.period_column
     has_basis = "boundary_basis" in contract.columns
     basis = "boundary_basis" if has_basis else "'as_at'"
-    first_day, last_day = (("p.period", "p.period + interval 1 month - interval 1 day") if period == "period_month"
-                           else ("make_date(p.period::int, 1, 1)", "make_date(p.period::int, 12, 31)"))
+    # the first day of the period after an ICS's last one
+    next_start = "nxt.period" if period == "period_month" else "make_date(nxt.period::int, 1, 1)"
     frame = read(con, f"""
         with published as (
             select distinct {basis} as boundary_basis, {period} as period, icb_code
             from marts.{contract.table} where icb_code is not null),
-        periods as (select distinct boundary_basis, period from published),
-        icss as (select distinct boundary_basis, icb_code from published),
-        validity as (
-            select icb_code, min(valid_from) as valid_from, max(coalesce(valid_to, date '9999-12-31')) as valid_to
-            from marts.dim_ics group by icb_code)
-        select i.icb_code, p.period as {period}, p.boundary_basis, pub.icb_code is not null as published
-        from periods p
-        join icss i on i.boundary_basis = p.boundary_basis
-        left join validity v on v.icb_code = i.icb_code
-        left join published pub
-            on pub.boundary_basis = p.boundary_basis and pub.period = p.period and pub.icb_code = i.icb_code
-        where p.boundary_basis = 'current' or v.icb_code is null
-            or (v.valid_from <= {last_day} and v.valid_to >= {first_day})
+        periods as (
+            select boundary_basis, period, row_number() over (partition by boundary_basis order by period) as n
+            from (select distinct boundary_basis, period from published)),
+        spans as (
+            select boundary_basis, icb_code, min(n) as first_n, max(n) as last_n
+            from published join periods using (boundary_basis, period) group by all),
+        closed as (
+            select icb_code, max(coalesce(valid_to, date '9999-12-31')) as valid_to from marts.dim_ics group by all),
+        expected as (
+            select s.icb_code, p.period, p.boundary_basis
+            from spans s join periods p on p.boundary_basis = s.boundary_basis
+            where p.n between s.first_n and s.last_n
+               or (p.n > s.last_n and s.boundary_basis = 'as_at'
+                   and not exists (select 1 from spans newcomer where newcomer.boundary_basis = s.boundary_basis
+                                   and newcomer.first_n = s.last_n + 1)
+                   and not exists (select 1 from closed c join periods nxt on nxt.boundary_basis = s.boundary_basis
+                                   and nxt.n = s.last_n + 1 where c.icb_code = s.icb_code and c.valid_to < {next_start})))
+        select e.icb_code, e.period as {period}, e.boundary_basis, pub.icb_code is not null as published
+        from expected e left join published pub using (icb_code, period, boundary_basis)
         order by 1, 2, 3""")
     return Frame("completeness", frame, [gxe.ExpectColumnValuesToBeInSet(
         column="published", value_set=[True],
-        meta={"column": "icb_code", "rule": f"every ICS present in every {period} on each boundary basis"})],
+        meta={"column": "icb_code", "rule": f"every ICS present in every {period} it exists in, on each boundary basis"})],
         ("icb_code", period, "boundary_basis") if has_basis else ("icb_code", period))
 
 

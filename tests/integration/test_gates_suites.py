@@ -24,9 +24,9 @@ ICS_MONTHLY = MartContract(
              "sickness_rate": "double"},
     descriptions={"icb_code": "ICB ODS code.", "period_month": "First day of the month.", "boundary_basis": "",
                   "n_orgs": "Organisations.", "sickness_rate": "% (0-100): days lost / days available x 100."})
-DIM_ICS = """create table marts.dim_ics as select * from (values
-    ('QUE', date '2022-07-01', date '2026-03-31'), ('QSYN1', date '2026-04-01', null), ('QH8', date '2022-07-01', null)
-    ) t(icb_code, valid_from, valid_to)"""
+DIM_ICS = """create table marts.dim_ics (icb_code varchar, valid_from date, valid_to date);
+    insert into marts.dim_ics values ('QUE', '2022-07-01', '2026-03-31'), ('QSYN1', '2026-04-01', null),
+                                     ('QH8', '2022-07-01', null)"""
 
 
 @pytest.fixture
@@ -47,7 +47,7 @@ def rates(con, rows: list[tuple], relation: str = "marts.ics_rates") -> None:
     con.executemany(f"insert into {relation} values (?, ?, ?, ?, ?)", rows)
 
 
-def months(icbs, periods, bases=("as_at", "current"), rate=5.0):
+def months_of(icbs, periods, bases=("as_at", "current"), rate=5.0):
     return [(icb, p, b, 3, rate) for icb in icbs for p in periods for b in bases]
 
 
@@ -62,26 +62,31 @@ def test_contracts_come_from_the_dbt_manifest():
 
 
 def test_every_ics_in_every_period_while_it_exists(con, gate):
-    """QUE merges into QSYN1 in April 2026: as_at expects each in its own months; current expects all months."""
+    """QUE merges into QSYN1 in April 2026 (dim_ics does not know yet); QMM merely stops reporting in March."""
     con.execute(DIM_ICS)
-    before, after = ["2026-02-01", "2026-03-01"], ["2026-04-01"]
-    good = (months(["QH8"], before + after) + months(["QUE"], before, ["as_at"])
-            + months(["QSYN1"], after, ["as_at"]) + months(["QSYN1"], before + after, ["current"]))
-    rates(con, good)
-    assert validate_contract(con, gate, ICS_MONTHLY, RULES).success
+    con.execute("update marts.dim_ics set valid_to = null; insert into marts.dim_ics values ('QMM', '2022-07-01', null)")
+    months = ["2026-01-01", "2026-02-01", "2026-03-01", "2026-04-01"]
+    merged = (months_of(["QH8"], months) + months_of(["QUE"], months[:3], ["as_at"])
+              + months_of(["QSYN1"], months[3:], ["as_at"]) + months_of(["QSYN1"], months, ["current"]))
+    rates(con, merged)
+    assert validate_contract(con, gate, ICS_MONTHLY, RULES).success  # the new code explains QUE's end
 
-    rates(con, [r for r in good if not (r[0] == "QH8" and r[1] == "2026-04-01" and r[2] == "as_at")
-                and not (r[0] == "QSYN1" and r[1] == "2026-02-01" and r[2] == "current")])
-    verdict = validate_contract(con, gate, ICS_MONTHLY, RULES)
-    [failure] = verdict.failures
-    assert failure.column == "icb_code" and failure.failing.startswith("2 of")
-    assert {"icb_code=QH8, period_month=2026-04-01, boundary_basis=as_at",
-            "icb_code=QSYN1, period_month=2026-02-01, boundary_basis=current"} == set(failure.examples)
+    rates(con, [r for r in merged if (r[0], r[1], r[2]) != ("QH8", "2026-02-01", "current")]
+          + months_of(["QMM"], months[:2], ["as_at"]))
+    [failure] = validate_contract(con, gate, ICS_MONTHLY, RULES).failures
+    assert failure.column == "icb_code" and failure.failing.startswith("3 of")
+    assert set(failure.examples) == {"icb_code=QH8, period_month=2026-02-01, boundary_basis=current",  # a gap
+                                     "icb_code=QMM, period_month=2026-03-01, boundary_basis=as_at",  # gone,
+                                     "icb_code=QMM, period_month=2026-04-01, boundary_basis=as_at"}  # unexplained
+
+    con.execute("update marts.dim_ics set valid_to = date '2026-02-28' where icb_code = 'QMM'")  # now it is
+    assert [f.examples for f in validate_contract(con, gate, ICS_MONTHLY, RULES).failures] == [
+        ("icb_code=QH8, period_month=2026-02-01, boundary_basis=current",)]
 
 
 def test_contract_ranges_grain_and_references(con, gate):
     con.execute(DIM_ICS)
-    rates(con, months(["QH8"], ["2026-01-01"]) + [("QH8", "2026-01-01", "as_at", -1, 101.0),
+    rates(con, months_of(["QH8"], ["2026-01-01"]) + [("QH8", "2026-01-01", "as_at", -1, 101.0),
                                                    ("QZZ", "2026-01-01", "as_at", 1, 3.0)])
     verdict = validate_contract(con, gate, ICS_MONTHLY, RULES)
     failed = {f.column: f for f in verdict.failures}
