@@ -33,7 +33,8 @@ def test_app_shows_every_ics_of_the_latest_month(published, monkeypatch):
     assert not at.exception
     import duckdb
     with duckdb.connect(str(published.serving_db), read_only=True) as con:
-        icss = con.execute("select count(distinct icb_code) from marts.ics_sickness_monthly").fetchone()[0]
+        icss = con.execute("""select count(*) from marts.ics_sickness_monthly where boundary_basis = 'current'
+                              and period_month = (select max(period_month) from marts.ics_sickness_monthly)""").fetchone()[0]
     assert at.metric[0].value == str(icss)
     assert at.dataframe[0].value.shape[0] == icss
 

@@ -10,6 +10,8 @@ import pytest
 
 from pipelines.cli import main
 
+from ..conftest import copy_home
+
 WELLBEING = [sys.executable, "-m", "pipelines.cli"]
 
 
@@ -74,21 +76,18 @@ def test_run_exits_non_zero_and_names_the_failed_check(home, tiny_extracts, tmp_
     assert "FAILED gx_ics_sickness_monthly" in capsys.readouterr().out
 
 
-def test_rollback_serves_the_previous_snapshot(home, tiny_extracts, capsys):
-    files = sorted(tiny_extracts.glob("sickness_org_*.csv"))
-    for batch in (files[:-1], files[-1:]):
-        staging = home.root.parent / f"batch{len(batch)}"
-        staging.mkdir()
-        for f in batch:
-            (staging / f.name).write_bytes(f.read_bytes())
-        assert main(["--home", str(home.root), "run", "--landing", str(staging)]) == 0
+def test_rollback_serves_the_previous_snapshot(published_tiny, tmp_path, monkeypatch):
+    home = copy_home(published_tiny, tmp_path / "home", monkeypatch)
 
-    def months() -> int:
+    def publish_id() -> str:
         with duckdb.connect(str(home.serving_db), read_only=True) as con:
-            return con.execute("select count(distinct period_month) from marts.ics_sickness_monthly").fetchone()[0]
+            return con.execute("select publish_id from meta.publish_log order by published_at desc limit 1").fetchone()[0]
 
-    assert months() == len(files)
+    first = publish_id()
+    assert main(["--home", str(home.root), "run"]) == 0
+    second = publish_id()
+    assert second != first
     assert main(["--home", str(home.root), "rollback"]) == 0
-    assert months() == len(files) - 1
+    assert publish_id() == first
     with pytest.raises(SystemExit):
         main(["--home", str(home.root), "no-such-command"])
