@@ -149,7 +149,11 @@ def cmd_status(home: Home, args) -> int:
 def cmd_rollback(home: Home, args) -> int:
     from .publish import rollback
 
-    restored = rollback(home)
+    try:
+        restored = rollback(home)
+    except FileNotFoundError as err:
+        print(f"cannot roll back: {err}")
+        return 1
     print(f"serving {home.serving_db} from snapshot {restored.name}")
     return 0
 

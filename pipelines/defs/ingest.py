@@ -1,6 +1,7 @@
 """One asset per source family: load its new landing files into typed raw tables."""
 
 from collections import Counter
+from contextlib import closing
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
@@ -23,7 +24,8 @@ def family_asset(family: str) -> dg.AssetsDefinition:
                     description=f"Load new {family} files from the landing folder (format recognised from the header).")
     def _ingest(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
         home = Home.from_env()
-        with duckdb.get_connection() as con:
+        # closing(): DuckDBResource leaves the connection open when the block raises
+        with duckdb.get_connection() as con, closing(con):
             results = ingest(con, home, family, load_key(home))
             fault_point("ingest")
             counts = {t: con.execute(f"select count(*) from raw.{t}").fetchone()[0] for t in tables}
