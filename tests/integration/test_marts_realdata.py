@@ -18,13 +18,15 @@ pytestmark = pytest.mark.realdata
 
 SICKNESS = "nhs_sickness_absence_org_monthly"
 TURNOVER = "nhs_workforce_turnover_benchmarking"
+SURVEY = "nhs_staff_survey_orgs_2021_2024"
 OUTSIDE_ICS = "QZZ"
 ALL_STAFF = "All staff groups"
 
 
 @pytest.fixture(scope="module")
 def published(realdata, tmp_path_factory):
-    """One real run, shared by the tests below: the 6 sickness months and the October 2025 turnover file.
+    """One real run, shared by the tests below: the 6 sickness months, the October 2025 turnover file, the
+    2021-2024 Staff Survey organisation results and the ODS trusts file.
     (Module-scoped, so it sets up its home as the function-scoped `home` fixture would.)"""
     monkeypatch = pytest.MonkeyPatch()
     home = Home(tmp_path_factory.mktemp("realdata") / "home")
@@ -37,7 +39,8 @@ def published(realdata, tmp_path_factory):
     sickness_files = sorted((realdata / SICKNESS).glob("nhs_sickness_absence_*.csv"))
     turnover_files = sorted((realdata / TURNOVER).glob("*.csv"))
     assert len(sickness_files) == 6 and len(turnover_files) == 1
-    land(home, *sickness_files, *turnover_files)
+    survey_files = sorted((realdata / SURVEY).glob("*.csv"))
+    land(home, *sickness_files, *turnover_files, *survey_files, realdata / "ods_etr_2025" / "etr.csv")
     summary = run_pipeline(home)
     assert summary.success, summary.failed_checks or summary.failed_steps
     yield home, sickness_files, turnover_files[0]
@@ -120,3 +123,14 @@ def test_published_marts_hold_no_load_provenance_and_both_boundary_bases(publish
     provenance = columns.filter(pl.col("column_name").str.contains(r"^_|_pid$|run_id|load_id|loaded_at"))
     assert provenance.is_empty(), provenance
     assert bases["boundary_basis"].to_list() == ["as_at", "current"]
+
+
+def test_every_real_survey_organisation_year_is_published_and_every_ics_has_each_year(published, realdata):
+    home, _, _ = published
+    wide = pl.read_csv(next((realdata / SURVEY).glob("*.csv")), infer_schema_length=0)
+    org_years = _mart(home, "select distinct org_code, survey_year from marts.org_burnout_survey")
+    assert org_years.height == wide.select("ODS code", "Year").unique().height == 1075
+    icss = _mart(home, """select survey_year, count(distinct icb_code) as n from marts.ics_burnout_survey
+                          where boundary_basis = 'as_at' group by survey_year order by survey_year""")
+    assert icss["survey_year"].to_list() == [2021, 2022, 2023, 2024]
+    assert set(icss["n"]) == {42}
