@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test setup benchmark docs clean
+.PHONY: demo test setup clean
 
 setup: $(VENV)/.installed
 
@@ -18,9 +18,6 @@ demo: setup
 
 test: setup
 	$(BIN)/python -m pytest
-
-benchmark: setup
-	$(BIN)/python -m pytest tests/benchmarks -s
 
 clean:
 	rm -rf .wellbeing dbt/target dbt/logs
