@@ -184,8 +184,11 @@ def cmd_ui(home: Home, args) -> int:
     from .runs import prepare
 
     prepare(home)
+    # `dagster dev` re-parses the dbt project with the `dbt` on PATH: make it this environment's
+    bin_dir = str(Path(sys.executable).parent)
+    env = {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}
     return subprocess.call([sys.executable, "-m", "dagster", "dev", "-m", "pipelines.definitions",
-                            "-h", "127.0.0.1", "-p", str(args.port)])
+                            "-h", "127.0.0.1", "-p", str(args.port)], env=env)
 
 
 if __name__ == "__main__":
