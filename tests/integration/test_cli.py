@@ -91,3 +91,39 @@ def test_rollback_serves_the_previous_snapshot(published_tiny, tmp_path, monkeyp
     assert publish_id() == first
     with pytest.raises(SystemExit):
         main(["--home", str(home.root), "no-such-command"])
+
+
+def test_ui_serves_every_asset_on_loopback(published_tiny):
+    """`wellbeing ui` starts Dagster's webserver on 127.0.0.1 with the whole asset graph loaded."""
+    import json
+    import os
+    import signal
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    ui = subprocess.Popen([*WELLBEING, "--home", str(published_tiny.root), "ui", "--port", str(port)],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    query = json.dumps({"query": "{ assetNodes { assetKey { path } } }"}).encode()
+    keys: list = []
+    try:
+        deadline = time.time() + 180
+        while time.time() < deadline and not keys:
+            time.sleep(2)
+            try:
+                request = urllib.request.Request(f"http://127.0.0.1:{port}/graphql", data=query,
+                                                 headers={"Content-Type": "application/json"})
+                keys = json.loads(urllib.request.urlopen(request, timeout=5).read())["data"]["assetNodes"]
+            except (OSError, KeyError, TypeError, ValueError):
+                continue
+    finally:
+        os.killpg(ui.pid, signal.SIGINT)
+        try:
+            ui.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(ui.pid, signal.SIGKILL)
+    paths = {tuple(k["assetKey"]["path"]) for k in keys}
+    assert ("serving", "snapshot") in paths and ("marts", "ics_burnout_risk") in paths and ("raw", "sickness_org") in paths
