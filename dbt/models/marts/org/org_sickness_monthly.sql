@@ -52,7 +52,7 @@ final as (
         case when not d.suppressed then w.mh_absence_share end as mh_absence_share,
         case when not d.suppressed then w.reason_unknown_share end as reason_unknown_share
     from windowed as w
-    inner join {{ ref('int_sickness__org_disclosure') }} as d
+    inner join {{ ref('int_sickness__disclosure') }} as d
         on d.org_code = w.org_code and d.period_month = w.period_month and d.staff_group = w.staff_group
     left join names as n on n.org_code = w.org_code
     left join {{ ref('int_org_icb_membership') }} as m on {{ is_member_at('m', 'w', 'w.period_month') }}
