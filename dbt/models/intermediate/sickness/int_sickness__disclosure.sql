@@ -66,9 +66,7 @@ cells as (
 ),
 
 placed as (
-    select org_code, period_month, boundary_basis, icb_code
-    from ({{ with_boundary_bases('org_months', 'period_month') }})
-    where icb_code <> '{{ var("outside_ics_code") }}'
+    select org_code, period_month, boundary_basis, icb_code from {{ ref('int_sickness__org_placement') }}
 ),
 
 moved as (
