@@ -102,9 +102,10 @@ else:
                 "Respondents": (present.survey_withheld(r["n_respondents_label"], threshold) if r["suppressed"]
                                 else r["n_respondents_label"]),
                 "Feel safe to raise concerns, % positive": cell("psi_pct_positive"),
-                "Change on previous year": "" if r["suppressed"] else present.change(
+                "Change on previous year": "withheld" if r["suppressed"] else present.change(
                     r["psi_pct_positive_change"], r["psi_pct_positive_significant"]),
-                "Spread over organisations": ("" if r["suppressed"] or r["psi_org_min"] is None else
+                "Spread over organisations": ("withheld" if r["suppressed"] else "no published organisations"
+                                              if r["psi_org_min"] is None else
                                               f"{r['psi_org_min']:.1f}-{r['psi_org_max']:.1f}% "
                                               f"({r['n_orgs_in_spread']} organisations)"),
                 f"Burnout ({r['burnout_measure'] or 'not published'})": cell("burnout_pct"),

@@ -58,12 +58,14 @@ def row(r: dict) -> dict:
         "ICS": present.ics_label(r["icb_name"] or r["icb_code"], r["icb_code"], r["valid_to"]),
         "Region": r["region_name"],
         "Burnout Risk Index": present.bri_label(r["bri"], r["bri_band"], r["bri_reason"]),
-        "Main driver": present.BRI_COMPONENTS.get(r["bri_dominant_component"], "") if r["bri"] is not None else "",
+        "Main driver": (present.BRI_COMPONENTS.get(r["bri_dominant_component"], r["bri_dominant_component"])
+                        if r["bri"] is not None else "no index this month"),
         "Survey year": str(r["survey_year_used"]) if r["survey_year_used"] is not None else "none yet",
         "Speaking up, % positive": survey_missing or present.survey_percent(
             r["psi_pct_positive"], r["survey_suppressed"], r["n_respondents_label"], threshold,
             r["psi_pct_positive_lower"], r["psi_pct_positive_upper"]),
-        "Speaking up, change": survey_missing or ("" if r["survey_suppressed"] else present.change(
+        "Speaking up, change": survey_missing or (present.survey_withheld(r["n_respondents_label"], threshold)
+                                                  if r["survey_suppressed"] else present.change(
             r["psi_pct_positive_change"], r["psi_pct_positive_significant"])),
         "Burnout, %": survey_missing or present.survey_percent(
             r["pct_high_burnout"] if r["pct_high_burnout"] is not None else r["burnout_pct_often_always"],
