@@ -9,7 +9,7 @@ from pathlib import Path
 import streamlit as st
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))  # pages import queries, present and widgets as top-level modules
+sys.path.insert(0, str(HERE))  # views import queries, present and widgets as top-level modules
 
 st.set_page_config(page_title="Staff wellbeing by ICS", layout="wide", menu_items={
     "Get help": None, "Report a bug": None,
@@ -17,9 +17,9 @@ st.set_page_config(page_title="Staff wellbeing by ICS", layout="wide", menu_item
              "social care, from the published marts of the wellbeing pipeline."})
 
 PAGES = [
-    st.Page(HERE / "pages" / "overview.py", title="Overview", url_path="overview", default=True),
-    st.Page(HERE / "pages" / "ics.py", title="ICS", url_path="ics"),
-    st.Page(HERE / "pages" / "alerts.py", title="Alerts", url_path="alerts"),
-    st.Page(HERE / "pages" / "quality.py", title="Data & quality", url_path="quality"),
+    st.Page(HERE / "views" / "overview.py", title="Overview", url_path="overview", default=True),
+    st.Page(HERE / "views" / "ics.py", title="ICS", url_path="ics"),
+    st.Page(HERE / "views" / "alerts.py", title="Alerts", url_path="alerts"),
+    st.Page(HERE / "views" / "quality.py", title="Data & quality", url_path="quality"),
 ]
 st.navigation(PAGES).run()

@@ -48,7 +48,7 @@ def table(frame: pl.DataFrame, title: str, key: str | None = None) -> None:
     if frame.is_empty():
         st.info(f"{title}: nothing published for this choice.")
         return
-    st.table(frame.to_pandas().set_index(frame.columns[0]))
+    st.table(frame.to_pandas(), hide_index=True, alt=title)
     st.download_button(f"Download {title.lower()} (CSV)", frame.write_csv(), file_name=f"{slug(title)}.csv",
                        mime="text/csv", key=f"csv_{key or slug(title)}")
 

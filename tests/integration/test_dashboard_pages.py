@@ -28,7 +28,7 @@ def app(published_tiny, monkeypatch):
     def open_page(page: str | None = None):
         at = AppTest.from_file(APP, default_timeout=120).run()
         if page:
-            at.switch_page(f"pages/{page}.py").run()
+            at.switch_page(f"views/{page}.py").run()
         assert not at.exception, at.exception
         return at
 
@@ -44,11 +44,11 @@ def marts(published_tiny):
 
 
 def table(at, title_column: str):
-    """The first HTML table whose index (first column) is `title_column`, as a pandas frame."""
+    """The first HTML table whose first column is `title_column`, as a pandas frame indexed by it."""
     for t in at.table:
-        if t.value.index.name == title_column:
-            return t.value
-    raise AssertionError(f"no table starting with {title_column!r}: {[t.value.index.name for t in at.table]}")
+        if t.value.columns[0] == title_column:
+            return t.value.set_index(title_column)
+    raise AssertionError(f"no table starting with {title_column!r}: {[t.value.columns[0] for t in at.table]}")
 
 
 def code_of(label: str) -> str:
@@ -61,7 +61,7 @@ def row_for(frame, code: str):
 
 
 def tables_with(at, column: str):
-    return [t.value for t in at.table if column in t.value.columns or t.value.index.name == column]
+    return [t.value.set_index(t.value.columns[0]) for t in at.table if column in t.value.columns]
 
 
 # --- overview -----------------------------------------------------------------------------------------------
