@@ -99,18 +99,14 @@ def record_fingerprint(con: duckdb.DuckDBPyConnection, key: bytes, rotate: bool 
                     [fingerprint(key), datetime.now(timezone.utc).replace(tzinfo=None)]).fetchone()
 
 
-def preflight(home: Home, needs_key: bool, rotate: bool = False) -> bytes | None:
-    """The key to load with, checked before any step runs; raises KeyProblem with a one-line message.
-
-    `needs_key`: record-level files are waiting to be loaded. Without one, a key that is present is still
-    checked (it will be used by the next record-level file), an absent one is fine.
-    """
+def key_for(home: Home, needs_key: bool) -> bytes | None:
+    """The key, checked for presence, strength and file mode (not against the warehouse); KeyProblem if unfit."""
     where = f"${KEY_ENV}" if os.environ.get(KEY_ENV) else str(home.key_file)
     key = load_key(home)
     if key is None:
         if needs_key:
-            raise KeyProblem(f"record-level extracts are waiting in {home.landing} but there is no pseudonymisation "
-                             f"key: set ${KEY_ENV} or write 64 random hex digits to {home.key_file} (mode 0600)")
+            raise KeyProblem(f"record-level extracts are waiting to be loaded but there is no pseudonymisation key: "
+                             f"set ${KEY_ENV} or write 64 random hex digits to {home.key_file} (mode 0600)")
         return None
     if not os.environ.get(KEY_ENV):
         mode = stat.S_IMODE(home.key_file.stat().st_mode)
@@ -118,7 +114,18 @@ def preflight(home: Home, needs_key: bool, rotate: bool = False) -> bytes | None
             raise KeyProblem(f"the pseudonymisation key file {home.key_file} is readable by others "
                              f"(mode {mode:04o}); run: chmod 600 {home.key_file}")
     check_key(key, where)
-    if home.build_db.exists():
+    return key
+
+
+def preflight(home: Home, needs_key: bool, rotate: bool = False) -> bytes | None:
+    """The key to load with, checked before any step runs; raises KeyProblem with a one-line message.
+
+    `needs_key`: record-level files are waiting to be loaded. Without one, a key that is present is still
+    checked (it will be used by the next record-level file), an absent one is fine. `rotate`: accept a key
+    other than the warehouse's and make it the warehouse's from now on.
+    """
+    key = key_for(home, needs_key)
+    if key is not None and home.build_db.exists():
         with duckdb.connect(str(home.build_db)) as con:
             if rotate:
                 record_fingerprint(con, key, rotate=True)

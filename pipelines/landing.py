@@ -192,9 +192,9 @@ def route(con: duckdb.DuckDBPyConnection, home: Home, now: float | None = None,
         youngest = max(p.stat().st_mtime for p in scan.waiting if p.exists())
         time.sleep(max(0.0, min(settle, youngest + settle - time.time())))
         scan = ready_files(home, time.time(), settle)
-    results = [_log(con, LoadResult(_relative(home, p), None, None, None, "skipped", message=f"{p.name}: {why}"))
-               for p, why in scan.skipped]
-    results += [_log(con, LoadResult(_relative(home, p), None, None, None, "waiting",
+    results = [_log(con, LoadResult(str(p.relative_to(home.landing)), None, None, None, "skipped",
+                                    message=f"{p.name}: {why}")) for p, why in scan.skipped]
+    results += [_log(con, LoadResult(str(p.relative_to(home.landing)), None, None, None, "waiting",
                                      message=f"{p.name}: still being written (changed within the last {settle:g} s); "
                                              "left in landing for the next run")) for p in scan.waiting]
     for path in scan.ready:
