@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 from .settings import DBT_DIR, DEFAULT_HOME, HOME_ENV, REPO_ROOT, Home
@@ -37,7 +38,17 @@ def _parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="load every new landing file, build, check, publish")
     run.add_argument("--landing", type=Path, help="copy the extracts in this folder into the landing folder first")
+    run.add_argument("--purge-record-level", action="store_true",
+                     help="after loading, delete the clear copies of record-level extracts from archive/")
+    run.add_argument("--rotate-key", action="store_true",
+                     help="accept a pseudonymisation key other than the warehouse's and make it the warehouse's")
     run.set_defaults(command=cmd_run)
+
+    retract = sub.add_parser("retract", help="remove a load's rows (restoring what it superseded) and republish")
+    retract.add_argument("target", help="a load id, or a file name (its latest load in force); see raw.load_log")
+    retract.set_defaults(command=cmd_retract)
+    sub.add_parser("rebuild", help="rebuild build.duckdb from archive/ in the original load order, then republish"
+                   ).set_defaults(command=cmd_rebuild)
 
     sub.add_parser("status", help="what is published, from which loads, with which check results"
                    ).set_defaults(command=cmd_status)
@@ -65,10 +76,67 @@ def cmd_generate(home: Home, args) -> int:
 def cmd_run(home: Home, args) -> int:
     from .runs import prepare, run_pipeline, stage_landing
 
+    from .keys import KeyProblem, preflight
+    from .landing import needs_pseudonym_key, purge_record_level
+
     prepare(home)
     if args.landing:
         staged = stage_landing(home, args.landing)
         print(f"copied {len(staged)} files from {args.landing} into {home.landing}")
+    try:
+        preflight(home, needs_pseudonym_key(home), rotate=getattr(args, "rotate_key", False))
+    except KeyProblem as err:
+        print(f"wellbeing: {err}", file=sys.stderr)
+        return 2
+    started = time.perf_counter()
+    summary = run_pipeline(home)
+    _print_run(summary, home, time.perf_counter() - started)
+    if getattr(args, "purge_record_level", False):
+        purged = purge_record_level(home)
+        print(f"purged {len(purged)} clear record-level extract(s) from {home.archive}")
+    return 0 if summary.success else 1
+
+
+def cmd_retract(home: Home, args) -> int:
+    import duckdb
+
+    from .landing import RetractRefused, retract
+    from .runs import prepare, run_pipeline
+
+    prepare(home)
+    if not home.build_db.exists():
+        print(f"nothing has been loaded in {home.root}")
+        return 1
+    with duckdb.connect(str(home.build_db)) as con:
+        try:
+            done = retract(con, home, args.target)
+        except RetractRefused as err:
+            print(f"cannot retract: {err}")
+            return 1
+    print(done.describe())
+    started = time.perf_counter()
+    summary = run_pipeline(home)
+    _print_run(summary, home, time.perf_counter() - started)
+    return 0 if summary.success else 1
+
+
+def cmd_rebuild(home: Home, args) -> int:
+    from .keys import KeyProblem, preflight
+    from .landing import archived_loads, rebuild
+    from .runs import prepare, run_pipeline
+
+    prepare(home)
+    try:
+        key = preflight(home, any(s.get("record_level") for s in archived_loads(home)), rotate=True)
+    except KeyProblem as err:
+        print(f"wellbeing: {err}", file=sys.stderr)
+        return 2
+    results = rebuild(home, key)
+    outcomes = ", ".join(f"{n} {o}" for o, n in sorted(Counter(r.outcome for r in results).items())) or "no loads"
+    print(f"rebuilt {home.build_db} from {home.archive}: {outcomes}")
+    for r in results:
+        if r.outcome != "loaded":
+            print(f"  {r.outcome}: {r.message}")
     started = time.perf_counter()
     summary = run_pipeline(home)
     _print_run(summary, home, time.perf_counter() - started)

@@ -1,10 +1,11 @@
 """The publish job, a nightly schedule and a sensor that starts a run when files land."""
 
 import hashlib
+import time
 
 import dagster as dg
 
-from ..landing import landing_files
+from ..landing import ready_files
 from ..settings import Home
 
 publish_job = dg.define_asset_job(
@@ -18,7 +19,7 @@ nightly_schedule = dg.ScheduleDefinition(job=publish_job, cron_schedule="0 2 * *
 @dg.sensor(job=publish_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.STOPPED)
 def landing_sensor(context: dg.SensorEvaluationContext):
     """One run per distinct set of waiting files (the run key stops a second run for the same files)."""
-    files = landing_files(Home.from_env())
+    files = ready_files(Home.from_env(), time.time()).ready
     if not files:
         return dg.SkipReason("landing folder is empty")
     stamp = "|".join(f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in files)
