@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 
-from .landing import landing_files
+from .landing import ready_files
 from .outcomes import STARTED_BY_TAG, CheckOutcome, RunOutcome, run_outcome
 from .project import DBT_DIR
 from .settings import Home
@@ -119,7 +120,7 @@ def run_pipeline(home: Home, log_level: str = "WARNING", started_by: str = "well
     job = defs.resolve_job_def(JOB)
     run_id = str(uuid.uuid4())
     started = datetime.now(timezone.utc).replace(tzinfo=None)
-    files_total = len(landing_files(home))
+    files_total = len(ready_files(home, time.time()).ready)
     with home_lock(home, "run", wait_seconds), dg.DagsterInstance.get() as instance:
         restore_serving(home)
         watcher = _Watcher(instance, run_id, home, files_total, job, on_progress)
@@ -173,7 +174,7 @@ class _Watcher:
         starts = [e.step_key for e in events if e.event_type == dg.DagsterEventType.STEP_START]
         progress = Progress(
             stage=_stage(starts[-1]) if starts else "starting",
-            files_done=max(0, self.files_total - len(landing_files(self.home))),
+            files_done=max(0, self.files_total - len(ready_files(self.home, time.time()).ready)),
             files_total=self.files_total,
             models_built=sum(e.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION
                              and e.asset_key in self.model_keys for e in events),
