@@ -24,7 +24,7 @@ def require_snapshot() -> queries.Snapshot:
         st.stop()
     log = queries.cached(queries.publish_log)
     latest = log.row(0, named=True)
-    st.caption(f"Published snapshot {latest['publish_id']} ({latest['published_at']:%d %b %Y %H:%M} UTC). "
+    st.markdown(f"Published snapshot {latest['publish_id']} ({latest['published_at']:%d %b %Y %H:%M} UTC). "
                "Percentages are 0-100; ICS rates are ratios of sums over the ICS's organisations.")
     return snapshot
 
@@ -93,7 +93,7 @@ def spc_chart(series: pl.DataFrame, value: str, label: str, subject: str, englan
     latest = series.row(-1, named=True)
     st.markdown(f"**Variation:** {present.spc_label(latest['spc_signal'], latest['spc_reason'])} "
                 f"({present.month_label(latest['period_month'])})")
-    st.caption(spc_text(series, value, label, subject, england))
+    st.markdown(spc_text(series, value, label, subject, england))
     with st.expander(f"{label}: the chart as a table"):
         shown = series.select(
             pl.col("period_month").alias("Month"),

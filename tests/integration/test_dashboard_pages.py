@@ -145,7 +145,7 @@ def test_ics_page_draws_the_marts_spc_series_against_england(app, marts):
             assert row["Lower limit"] == pytest.approx(round(lower, 2)) and row["Lower limit"] >= 0
             assert row["Upper limit"] == pytest.approx(round(upper, 2))
     # every chart has a text alternative naming its latest value
-    captions = " ".join(c.value for c in at.caption)
+    captions = " ".join(c.value for c in at.markdown)
     assert f"Sickness absence rate for" in captions and f"{rows[-1][1]:.2f}%" in captions
 
 
