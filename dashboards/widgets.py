@@ -43,12 +43,19 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
 
 
-def table(frame: pl.DataFrame, title: str, key: str | None = None) -> None:
-    """A real HTML table (readable by screen readers and keyboard) and its CSV download."""
+def table(frame: pl.DataFrame, title: str, key: str | None = None, tints: dict | None = None) -> None:
+    """A real HTML table (readable by screen readers and keyboard) and its CSV download. `tints` maps a column
+    to a function from a cell's text to a background colour: a heatmap whose words already say the same."""
     if frame.is_empty():
         st.info(f"{title}: nothing published for this choice.")
         return
-    st.table(frame.to_pandas(), hide_index=True, alt=title)
+    shown = frame.to_pandas()
+    if tints:
+        shown = shown.style.hide(axis="index")
+        for column, tint in tints.items():
+            shown = shown.map(lambda text, tint=tint: f"background-color: {tint(text)}" if tint(text) else "",
+                              subset=[column])
+    st.table(shown, hide_index=True, alt=title)
     st.download_button(f"Download {title.lower()} (CSV)", frame.write_csv(), file_name=f"{slug(title)}.csv",
                        mime="text/csv", key=f"csv_{key or slug(title)}")
 

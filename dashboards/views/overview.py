@@ -85,7 +85,9 @@ def row(r: dict) -> dict:
 
 st.markdown("Symbols: ▲ special cause of concern, ▼ special cause of improvement, ● common cause "
             "(Making Data Count, lower is better for sickness and leavers). Withheld cells say why.")
-widgets.table(pl.DataFrame([row(r) for r in rows.iter_rows(named=True)]), "ICS overview")
+widgets.table(pl.DataFrame([row(r) for r in rows.iter_rows(named=True)]), "ICS overview",
+              tints={"Burnout Risk Index": present.band_tint, "Sickness rate": present.signal_tint,
+                     "Leaver rate": present.signal_tint})
 
 with st.expander("Burnout Risk Index components (percentile ranks, 100 = most at risk)"):
     ranks = rows.select(
