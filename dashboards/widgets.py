@@ -102,18 +102,26 @@ def spc_chart(series: pl.DataFrame, value: str, label: str, subject: str, englan
                 f"({present.month_label(latest['period_month'])})")
     st.markdown(spc_text(series, value, label, subject, england))
     with st.expander(f"{label}: the chart as a table"):
-        shown = series.select(
-            pl.col("period_month").alias("Month"),
-            pl.col(value).round(2).alias(f"{label} (%)"),
-            *([pl.col(england).round(2).alias("England (%)")] if england and england in series.columns else []),
-            pl.col("spc_centre").round(2).alias("Centre"),
-            pl.col("spc_lower_limit").map_elements(present.floor_at_zero, return_dtype=pl.Float64).round(2)
-            .alias("Lower limit"),
-            pl.col("spc_upper_limit").round(2).alias("Upper limit"),
-            pl.struct("spc_signal", "spc_reason").map_elements(
-                lambda r: present.spc_label(r["spc_signal"], r["spc_reason"]), return_dtype=pl.String)
-            .alias("Variation"))
-        table(shown, f"{label} for {subject}", key=f"spc_{value}")
+        table(spc_table(series, value, label, england), f"{label} for {subject}", key=f"spc_{value}")
+
+
+def spc_table(series: pl.DataFrame, value: str, label: str, england: str | None) -> pl.DataFrame:
+    """The chart's points as rows: value, England, centre and limits (floored at 0) and the variation in words;
+    a month without limits says so."""
+    def figure(column: str, floor: bool = False) -> pl.Expr:
+        return pl.col(column).map_elements(
+            lambda v: present.number(present.floor_at_zero(v) if floor else v, 2, reason="no limits"),
+            return_dtype=pl.String)
+
+    limits = [figure("spc_centre").alias("Centre"), figure("spc_lower_limit", floor=True).alias("Lower limit"),
+              figure("spc_upper_limit").alias("Upper limit")] if series["spc_centre"].is_not_null().any() else []
+    return series.select(
+        pl.col("period_month").alias("Month"),
+        pl.col(value).round(2).alias(f"{label} (%)"),
+        *([pl.col(england).round(2).alias("England (%)")] if england and england in series.columns else []),
+        *limits,
+        pl.struct("spc_signal", "spc_reason").map_elements(
+            lambda r: present.spc_label(r["spc_signal"], r["spc_reason"]), return_dtype=pl.String).alias("Variation"))
 
 
 def spc_text(series: pl.DataFrame, value: str, label: str, subject: str, england: str | None) -> str:

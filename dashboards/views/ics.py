@@ -219,5 +219,7 @@ if not bri.is_empty():
             pl.struct("bri", "bri_band", "bri_reason").map_elements(
                 lambda r: present.bri_label(r["bri"], r["bri_band"], r["bri_reason"]), return_dtype=pl.String)
             .alias("Burnout Risk Index"),
-            *[pl.col(f"{c}_rank").round(0).alias(label) for c, label in present.BRI_COMPONENTS.items()]),
+            *[pl.col(f"{c}_rank").map_elements(lambda v: present.number(v, 0, reason="not available"),
+                                               return_dtype=pl.String).alias(label)
+              for c, label in present.BRI_COMPONENTS.items()]),
             f"BRI components for {name}", key="bri")

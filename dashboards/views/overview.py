@@ -93,5 +93,7 @@ with st.expander("Burnout Risk Index components (percentile ranks, 100 = most at
     ranks = rows.select(
         pl.struct("icb_name", "icb_code").map_elements(lambda r: f"{r['icb_name']} ({r['icb_code']})",
                                                        return_dtype=pl.String).alias("ICS"),
-        *[pl.col(f"{c}_rank").round(0).alias(name) for c, name in present.BRI_COMPONENTS.items()])
+        *[pl.col(f"{c}_rank").map_elements(lambda v: present.number(v, 0, reason="not available"),
+                                           return_dtype=pl.String).alias(name)
+          for c, name in present.BRI_COMPONENTS.items()])
     widgets.table(ranks, "BRI component ranks")
