@@ -186,13 +186,13 @@ def _print_run(report, home: Home, seconds: float) -> None:
     for step in report.failed_steps:
         print(f"  step failed: {step.step}: {step.message}")
     if report.success:
-        from .runs import published_status
+        from .runs import icss_covered
 
         tables = report.published["tables"]
         print(f"published {len(tables)} tables, {sum(tables.values())} rows -> {home.serving_db}")
         for table, rows in sorted(tables.items()):
             print(f"  marts.{table}: {rows} rows")
-        print(f"ICSs covered: {published_status(home)['icss']}")
+        print(f"ICSs covered: {icss_covered(home)}")
     else:
         print(f"NOT published: the previous snapshot (if any) is still served from {home.serving_db}")
     print(f"run {report.run_id[:8]} took {seconds:.0f} s; full log: {home.reports / 'last_run.log'}")

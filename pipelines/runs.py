@@ -3,6 +3,7 @@ Dagster instance (the same record `wellbeing status` reads for runs the sensor, 
 from __future__ import annotations
 
 import contextlib
+import json
 import shutil
 import subprocess
 import sys
@@ -224,12 +225,14 @@ def published_status(home: Home) -> dict | None:
             "order by published_at desc limit 1").fetchone()
         checks = con.execute("select count(*), count(*) filter (where passed) from meta.check_results "
                              "where publish_id = ?", [publish_id]).fetchone()
-        icss = con.execute("select count(distinct icb_code) from marts.ics_sickness_monthly").fetchone()[0]
         freshness = con.execute("""select format, latest_period, age_months, max_age_months, status
                                    from meta.source_freshness where status = 'stale' order by format""").fetchall()
-    import json
-
     return {"publish_id": publish_id, "published_at": str(published_at), "tables": json.loads(tables),
-            "files_loaded": files, "checks": checks[0], "checks_passed": checks[1], "icss": icss,
+            "files_loaded": files, "checks": checks[0], "checks_passed": checks[1],
             "stale": [dict(zip(("format", "latest_period", "age_months", "max_age_months", "status"), r))
                       for r in freshness]}
+
+
+def icss_covered(home: Home) -> int:
+    with duckdb.connect(str(home.serving_db), read_only=True) as con:
+        return con.execute("select count(distinct icb_code) from marts.ics_sickness_monthly").fetchone()[0]
