@@ -59,13 +59,13 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("--out", type=Path, required=True, help="folder to write the extracts into")
     gen.add_argument("--seed", type=int, default=DEMO_SEED, help="the same seed writes the same bytes")
 
-    run = command("run", "load every new landing file, build, check, publish", cmd_run)
-    run.add_argument("--landing", type=Path, metavar="DIR",
-                     help="copy the extracts in this folder into the landing folder first")
-    run.add_argument("--accept-gates", type=Path, metavar="FILE",
-                     help="thresholds to use for this run only (same keys as gates.yml), e.g. for a large backfill")
-    run.add_argument("--wait", type=float, default=0, metavar="SECONDS",
-                     help="wait this long for another run or rollback holding the home (default: exit at once)")
+    _run_options(command("run", "load every new landing file, build, check, publish", cmd_run))
+
+    backfill = command("backfill", "load only the landing files of a range of months, build, check, publish",
+                       cmd_backfill)
+    backfill.add_argument("--from", dest="start", required=True, metavar="YYYY-MM", help="first month to load")
+    backfill.add_argument("--to", dest="end", required=True, metavar="YYYY-MM", help="last month to load")
+    _run_options(backfill)
 
     command("status", "what is published, its checks and freshness, and how the last run ended", cmd_status)
     rollback = command("rollback", "serve the previous published snapshot again", cmd_rollback)
@@ -82,6 +82,15 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _run_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--landing", type=Path, metavar="DIR",
+                        help="copy the extracts in this folder into the landing folder first")
+    parser.add_argument("--accept-gates", type=Path, metavar="FILE",
+                        help="thresholds for this run only (same keys as gates.yml), e.g. for a large backfill")
+    parser.add_argument("--wait", type=float, default=0, metavar="SECONDS",
+                        help="wait this long for another run or rollback holding the home (default: exit at once)")
+
+
 def cmd_generate(home: Home, args) -> int:
     from .synth import generate
 
@@ -91,7 +100,18 @@ def cmd_generate(home: Home, args) -> int:
     return 0
 
 
-def cmd_run(home: Home, args) -> int:
+def cmd_backfill(home: Home, args) -> int:
+    from .backfill import MonthRange
+
+    try:
+        months = MonthRange.parse(args.start, args.end)
+    except ValueError as err:
+        print(f"wellbeing backfill: {err}")
+        return 2
+    return cmd_run(home, args, months)
+
+
+def cmd_run(home: Home, args, months=None) -> int:
     from expectations.thresholds import ONE_SHOT_NAME, read_gates_file
 
     from .lock import home_lock
@@ -109,10 +129,13 @@ def cmd_run(home: Home, args) -> int:
         if accept:
             shutil.copyfile(accept, one_shot)
             print(f"gates for this run only: {accept} (recorded in meta.publish_log)")
+        if months:
+            print(f"backfill {months}: landing files of other months wait in {home.held} until the run ends")
         print(f"live log: {home.reports / 'last_run.log'}")
         started = time.perf_counter()
         try:
-            report = run_pipeline(home, on_progress=lambda p: print(p.line(), flush=True))
+            report = run_pipeline(home, on_progress=lambda p: print(p.line(), flush=True), months=months,
+                                  started_by="wellbeing backfill" if months else "wellbeing run")
         finally:
             one_shot.unlink(missing_ok=True)
     _print_run(report, home, time.perf_counter() - started)

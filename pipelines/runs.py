@@ -16,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 
+from .backfill import MonthRange
 from .landing import landing_files
 from .outcomes import STARTED_BY_TAG, CheckOutcome, RunOutcome, run_outcome
 from .project import DBT_DIR
@@ -106,9 +107,11 @@ def stage_landing(home: Home, source: Path) -> list[Path]:
 
 
 def run_pipeline(home: Home, log_level: str = "WARNING", started_by: str = "wellbeing run",
-                 on_progress: Callable[[Progress], None] | None = None, wait_seconds: float = 0.0) -> RunReport:
+                 on_progress: Callable[[Progress], None] | None = None, wait_seconds: float = 0.0,
+                 months: MonthRange | None = None) -> RunReport:
     """Load, build, check and publish under the home's lock; the report says what was loaded, which gates
-    failed, what was published. Raises HomeLocked when another process holds the home."""
+    failed, what was published. With `months`, a backfill: only the landing files of those months are loaded.
+    Raises HomeLocked when another process holds the home."""
     import dagster as dg
 
     from .lock import home_lock
@@ -121,6 +124,12 @@ def run_pipeline(home: Home, log_level: str = "WARNING", started_by: str = "well
     run_id = str(uuid.uuid4())
     started = datetime.now(timezone.utc).replace(tzinfo=None)
     files_total = len(landing_files(home))
+    run_config: dict = {"loggers": {"console": {"config": {"log_level": log_level}}}}
+    if months:
+        start, end = (f"{y}-{m:02d}" for y, m in (months.start, months.end))
+        run_config["resources"] = {"home": {"config": {"root": str(home.root), "backfill_from": start,
+                                                       "backfill_to": end}}}
+        started_by = f"{started_by} {months}"
     with home_lock(home, "run", wait_seconds), dg.DagsterInstance.get() as instance:
         restore_serving(home)
         watcher = _Watcher(instance, run_id, home, files_total, job, on_progress)
@@ -128,7 +137,7 @@ def run_pipeline(home: Home, log_level: str = "WARNING", started_by: str = "well
         with open(home.reports / "last_run.log", "w") as log, contextlib.redirect_stdout(log), watcher:
             job.execute_in_process(
                 instance=instance, raise_on_error=False, run_id=run_id, tags={STARTED_BY_TAG: started_by},
-                run_config={"loggers": {"console": {"config": {"log_level": log_level}}}})
+                run_config=run_config)
         return RunReport(run_outcome(instance, run_id), _files_logged_since(home, started))
 
 
@@ -174,7 +183,7 @@ class _Watcher:
         starts = [e.step_key for e in events if e.event_type == dg.DagsterEventType.STEP_START]
         progress = Progress(
             stage=_stage(starts[-1]) if starts else "starting",
-            files_done=max(0, self.files_total - len(landing_files(self.home))),
+            files_done=max(0, self.files_total - len(landing_files(self.home)) - _held_count(self.home)),
             files_total=self.files_total,
             models_built=sum(e.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION
                              and e.asset_key in self.model_keys for e in events),
@@ -184,6 +193,10 @@ class _Watcher:
         if progress != self.last:
             self.last = progress
             self.on_progress(progress)
+
+
+def _held_count(home: Home) -> int:
+    return sum(p.is_file() for p in home.held.rglob("*")) if home.held.exists() else 0
 
 
 def _stage(step_key: str) -> str:

@@ -125,3 +125,36 @@ def test_a_sensor_started_run_blocked_by_a_gate_alerts_and_status_shows_it(publi
     assert f"published {served}" in out  # readers still see the previous snapshot
     assert f"last run {result.run_id[:8]}" in out and "started by sensor landing_sensor: FAILED, not published" in out
     assert f"FAILED {check}" in out and "step failed: dbt_models" in out
+
+
+def test_a_backfill_of_three_months_loads_only_those_months(home, tiny_extracts, capsys):
+    months = sorted(tiny_extracts.glob("sickness_org_*.csv"))
+    land(home, *months)
+    assert main(["backfill", "--home", str(home.root), "--from", "2025-01", "--to", "2025-03"]) == 0
+    out = capsys.readouterr().out
+    assert "live log:" in out.splitlines()[1] or "live log:" in out.splitlines()[0]
+    assert "files: 3 loaded" in out
+    with duckdb.connect(str(home.serving_db), read_only=True) as con:
+        published = [str(r[0])[:7] for r in con.execute(
+            "select distinct period_month from marts.ics_sickness_monthly order by 1").fetchall()]
+    assert published == ["2025-01", "2025-02", "2025-03"]
+    # the other months wait in landing for the next run; nothing is left aside
+    assert len(list(home.landing.iterdir())) == len(months) - 3 and not any(home.held.rglob("*.csv"))
+
+    assert main(["status", "--home", str(home.root)]) == 0
+    assert "started by wellbeing backfill 2025-01 to 2025-03: published" in capsys.readouterr().out
+
+
+def test_a_full_disk_ends_the_run_with_one_clear_line_and_an_honest_status(home, tiny_extracts, monkeypatch, capsys):
+    land(home, sorted(tiny_extracts.glob("sickness_org_*.csv"))[0])
+    monkeypatch.setenv("WELLBEING_FAULT_POINT", "ingest:enospc")
+    assert main(["run", "--home", str(home.root)]) == 1
+    out = capsys.readouterr().out
+    failed = [line for line in out.splitlines() if "step failed" in line]
+    assert len(failed) == 1 and "No space left on device" in failed[0] and "ingest_sickness" in failed[0]
+    assert "Traceback" not in out and "NOT published" in out
+
+    monkeypatch.delenv("WELLBEING_FAULT_POINT")
+    assert main(["status", "--home", str(home.root)]) == 1  # nothing published yet
+    status = capsys.readouterr().out
+    assert "FAILED, not published" in status and "No space left on device" in status
