@@ -206,6 +206,9 @@ def _print_run(report, home: Home, seconds: float) -> None:
         print(f"  FAILED {c.check} on {c.asset}: {c.detail}")
     for c in report.outcome.warnings:
         print(f"  warning {c.check} on {c.asset}: {c.detail}")
+    unjudged = [c for c in report.checks if c.passed and c.metadata.get("evaluated") == 0]
+    if unjudged:
+        print(f"  note: {len(unjudged)} checks had no baseline to compare with (e.g. {unjudged[0].detail})")
     for step in report.failed_steps:
         print(f"  step failed: {step.step}: {step.message}")
     if report.success:
