@@ -193,6 +193,8 @@ def _shell_path(path: Path) -> str:
 
 
 def _print_run(report, home: Home, seconds: float) -> None:
+    from .outcomes import grouped_failures
+
     by_outcome: dict[str, int] = {}
     for f in report.files:
         by_outcome[f["outcome"]] = by_outcome.get(f["outcome"], 0) + 1
@@ -209,8 +211,8 @@ def _print_run(report, home: Home, seconds: float) -> None:
     unjudged = [c for c in report.checks if c.passed and c.metadata.get("evaluated") == 0]
     if unjudged:
         print(f"  note: {len(unjudged)} checks had no baseline to compare with (e.g. {unjudged[0].detail})")
-    for step in report.failed_steps:
-        print(f"  step failed: {step.step}: {step.message}")
+    for steps, message in grouped_failures(report.failed_steps):
+        print(f"  step failed: {', '.join(steps)}: {message}")
     if report.success:
         from .runs import icss_covered
 
@@ -226,6 +228,7 @@ def _print_run(report, home: Home, seconds: float) -> None:
 
 def cmd_status(home: Home, args) -> int:
     from .lock import HomeLocked, home_lock
+    from .outcomes import grouped_failures
     from .publish import restore_serving
     from .runs import last_outcomes, published_status
 
@@ -258,8 +261,8 @@ def cmd_status(home: Home, args) -> int:
         print(f"last run {outcome.run_id[:8]} at {outcome.started_at} UTC, started by {outcome.started_by}: {ended}")
         for c in outcome.failed_checks:
             print(f"  FAILED {c.check} on {c.asset}: {c.detail}")
-        for step in outcome.failed_steps:
-            print(f"  step failed: {step.step}: {step.message}")
+        for steps, message in grouped_failures(outcome.failed_steps):
+            print(f"  step failed: {', '.join(steps)}: {message}")
         break
     return 0 if status is not None else 1
 

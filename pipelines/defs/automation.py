@@ -45,7 +45,7 @@ def landing_sensor(context: dg.SensorEvaluationContext):
     """One run per new set of waiting files. The cursor holds the files the last run was asked for, so a file
     that stays in landing (the run could not take it) does not start a run at every tick."""
     home = Home.from_env()
-    # TODO(landing): once the landing engineer's stable-file function lands, take only settled files here
+    # every waiting file; files still being written should wait for a later tick (the landing settle rule)
     stamps = file_stamps(home.landing, landing_files(home))
     new = new_files(stamps, context.cursor)
     context.update_cursor(json.dumps(stamps, sort_keys=True))
