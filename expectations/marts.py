@@ -4,7 +4,8 @@
   and days not negative, codes known to dim_ics / dim_organisation, every ICS present in every period;
 - distribution_<table>: no row count, period mean or ICS rate far outside its history in the snapshot
   readers see now (thresholds.yml);
-- disclosure_<table>: no small cell shown, no record-level identifier published (disclosure.py).
+- disclosure_<table>: no small cell shown, no record-level identifier published (disclosure.py), and, on the
+  mart that carries a family's attack, no withheld cell worked out by the differencing attack (attack.py).
 
 Marts are aggregates, small enough to validate row by row in pandas; cross-table facts (which ICSs each
 period should have, the previous snapshot's history) are aggregated in DuckDB first.
@@ -15,6 +16,7 @@ from dataclasses import dataclass, replace
 
 import duckdb
 
+from .attack import attack_frame
 from .contract import MartContract
 from .disclosure import (COUNTS, SICKNESS_DENOMINATOR, disclosure_expectations, publishable_columns_expectation,
                          suppression_flags)
@@ -23,6 +25,8 @@ from .runner import Failure, Frame, Gate, Verdict
 from .thresholds import Thresholds
 
 BASES = ("as_at", "current")
+# column types that can hold NaN or +-inf (integers cannot)
+FLOATING = ("double", "float", "real", "decimal", "numeric")
 PREVIOUS = "previous"  # the alias the serving snapshot is attached under
 
 
@@ -82,6 +86,9 @@ def validate_contract(con: duckdb.DuckDBPyConnection, gate: Gate, contract: Mart
     also = {r.column: [rules.outside_ics_code] if r.column == "icb_code" and not contract.is_ics_level else []
             for r in references}
     known = "".join(f", {known_code(r, len(also[r.column]))}" for r in references)
+    # pandas reads NaN as missing, so finiteness is decided in DuckDB, one True/False column per number column
+    floating = [c for c, t in contract.columns.items() if t.lower().startswith(FLOATING)]
+    known += "".join(f", ({quoted(c)} is null or isfinite({quoted(c)})) as {quoted(c + '__finite')}" for c in floating)
     rows = read(con, f"select {', '.join(map(quoted, wanted))}{known} from marts.{contract.table}",
                 [code for r in references for code in also[r.column]])
 
@@ -98,6 +105,9 @@ def validate_contract(con: duckdb.DuckDBPyConnection, gate: Gate, contract: Mart
                      for c in score]
     expectations += [gxe.ExpectColumnValuesToBeBetween(column=c, min_value=0, meta={"rule": "not negative"})
                      for c in non_negative]
+    expectations += [gxe.ExpectColumnValuesToBeInSet(
+        column=f"{c}__finite", value_set=[True], meta={"column": c, "rule": "a finite number (not NaN, not +-inf)"})
+        for c in floating]
     expectations += [gxe.ExpectColumnPairValuesAToBeGreaterThanB(
         column_A=a, column_B=b, or_equal=True, ignore_row_if="either_value_is_missing",
         meta={"column": a, "rule": f"not less than {b}"}) for a, b in ordered]
@@ -278,6 +288,17 @@ def validate_disclosure(con: duckdb.DuckDBPyConnection, gate: Gate, contract: Ma
         if contract.columns[c].lower().startswith(("varchar", "text", "string")):
             # a count published as text ("<11", "withheld", "27"): the numbers in it are what is shown
             rows[c] = pd.to_numeric(rows[c].where(rows[c].str.fullmatch(r"\d+", na=False)), errors="coerce")
-    return gate.validate(check, table, [
-        Frame("columns", actual, [publishable_columns_expectation()], ("column_name",)),
-        Frame("cells", rows, expectations, contract.grain)])
+    frames = [Frame("columns", actual, [publishable_columns_expectation()], ("column_name",)),
+              Frame("cells", rows, expectations, contract.grain)]
+    attacked, notes = attack_frame(con, contract.table) or (None, ())
+    if attacked is not None:
+        frames.append(Frame("attack", attacked, [attack_expectation()], ("system", "cell")))
+    return gate.validate(check, table, frames, notes)
+
+
+def attack_expectation():
+    import great_expectations.expectations as gxe
+
+    return gxe.ExpectColumnValuesToBeNull(column="recovered_by", meta={
+        "column": "(withheld cells)",
+        "rule": "no withheld cell can be worked out from the published totals and parts (differencing attack)"})

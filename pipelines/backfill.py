@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import re
 import shutil
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 
 from .freshness import period_month
-from .landing import landing_files
+from .landing import ready_files
 from .settings import Home
 from .sources import RejectedFile, recognise
 from .sources.registry import read_batches, sniff_columns
@@ -82,7 +83,7 @@ def file_periods(path: Path, key: bytes | None) -> list[str] | None:
 def hold_outside(home: Home, months: MonthRange, key: bytes | None) -> list[Path]:
     """Move the landing files with no period in `months` to held/; the files moved."""
     held = []
-    for path in landing_files(home):
+    for path in ready_files(home, time.time(), settle=0).ready:
         periods = file_periods(path, key)
         if periods is None or any(months.covers(p) for p in periods):
             continue

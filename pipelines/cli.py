@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 from .settings import DBT_DIR, DEFAULT_HOME, HOME_ENV, REPO_ROOT, Home
@@ -67,6 +68,15 @@ def _parser() -> argparse.ArgumentParser:
     backfill.add_argument("--to", dest="end", required=True, metavar="YYYY-MM", help="last month to load")
     _run_options(backfill)
 
+    retract = command("retract", "remove a load's rows (restoring what it superseded) and republish", cmd_retract)
+    retract.add_argument("target", help="a load id, or a file name (its latest load in force); see raw.load_log")
+    retract.add_argument("--wait", type=float, default=0, metavar="SECONDS",
+                         help="wait this long for a run holding the home (default: exit at once)")
+    rebuild = command("rebuild", "rebuild build.duckdb from archive/ in the original load order, then republish",
+                      cmd_rebuild)
+    rebuild.add_argument("--wait", type=float, default=0, metavar="SECONDS",
+                         help="wait this long for a run holding the home (default: exit at once)")
+
     command("status", "what is published, its checks and freshness, and how the last run ended", cmd_status)
     rollback = command("rollback", "serve the previous published snapshot again", cmd_rollback)
     rollback.add_argument("--wait", type=float, default=0, metavar="SECONDS",
@@ -89,6 +99,10 @@ def _run_options(parser: argparse.ArgumentParser) -> None:
                         help="thresholds for this run only (same keys as gates.yml), e.g. for a large backfill")
     parser.add_argument("--wait", type=float, default=0, metavar="SECONDS",
                         help="wait this long for another run or rollback holding the home (default: exit at once)")
+    parser.add_argument("--purge-record-level", action="store_true",
+                        help="after loading, delete the clear copies of record-level extracts from archive/")
+    parser.add_argument("--rotate-key", action="store_true",
+                        help="accept a pseudonymisation key other than the warehouse's and make it the warehouse's")
 
 
 def cmd_generate(home: Home, args) -> int:
@@ -112,10 +126,12 @@ def cmd_backfill(home: Home, args) -> int:
 
 
 def cmd_run(home: Home, args, months=None) -> int:
-    from expectations.thresholds import ONE_SHOT_NAME, read_gates_file
+    from expectations.thresholds import read_gates_file
 
+    from .keys import KeyProblem, preflight
+    from .landing import needs_pseudonym_key, purge_record_level
     from .lock import home_lock
-    from .runs import prepare, run_pipeline, stage_landing
+    from .runs import prepare, stage_landing
 
     prepare(home)
     accept = getattr(args, "accept_gates", None)
@@ -125,21 +141,83 @@ def cmd_run(home: Home, args, months=None) -> int:
         if args.landing:
             staged = stage_landing(home, args.landing)
             print(f"copied {len(staged)} files from {args.landing} into {home.landing}")
-        one_shot = home.root / ONE_SHOT_NAME
-        if accept:
-            shutil.copyfile(accept, one_shot)
-            print(f"gates for this run only: {accept} (recorded in meta.publish_log)")
-        if months:
-            print(f"backfill {months}: landing files of other months wait in {home.held} until the run ends")
-        print(f"live log: {home.reports / 'last_run.log'}")
-        started = time.perf_counter()
         try:
-            report = run_pipeline(home, on_progress=lambda p: print(p.line(), flush=True), months=months,
-                                  started_by="wellbeing backfill" if months else "wellbeing run")
-        finally:
-            one_shot.unlink(missing_ok=True)
+            preflight(home, needs_pseudonym_key(home), rotate=getattr(args, "rotate_key", False))
+        except KeyProblem as err:
+            print(f"wellbeing: {err}", file=sys.stderr)
+            return 2
+        code = _publish_run(home, accept, months)
+        if getattr(args, "purge_record_level", False):
+            purged = purge_record_level(home)
+            print(f"purged {len(purged)} clear record-level extract(s) from {home.archive}")
+    return code
+
+
+def _publish_run(home: Home, accept: Path | None = None, months=None) -> int:
+    """The pipeline run itself, with progress lines; the caller holds the home lock."""
+    from expectations.thresholds import ONE_SHOT_NAME
+
+    from .runs import run_pipeline
+
+    one_shot = home.root / ONE_SHOT_NAME
+    if accept:
+        shutil.copyfile(accept, one_shot)
+        print(f"gates for this run only: {accept} (recorded in meta.publish_log)")
+    if months:
+        print(f"backfill {months}: landing files of other months wait in {home.held} until the run ends")
+    print(f"live log: {home.reports / 'last_run.log'}")
+    started = time.perf_counter()
+    try:
+        report = run_pipeline(home, on_progress=lambda p: print(p.line(), flush=True), months=months,
+                              started_by="wellbeing backfill" if months else "wellbeing run")
+    finally:
+        one_shot.unlink(missing_ok=True)
     _print_run(report, home, time.perf_counter() - started)
     return 0 if report.success else 1
+
+
+def cmd_retract(home: Home, args) -> int:
+    import duckdb
+
+    from .landing import RetractRefused, retract
+    from .lock import home_lock
+    from .runs import prepare
+
+    prepare(home)
+    if not home.build_db.exists():
+        print(f"nothing has been loaded in {home.root}")
+        return 1
+    with home_lock(home, "retract", getattr(args, "wait", 0)):
+        with duckdb.connect(str(home.build_db)) as con:
+            try:
+                done = retract(con, home, args.target)
+            except RetractRefused as err:
+                print(f"cannot retract: {err}")
+                return 1
+        print(done.describe())
+        return _publish_run(home)
+
+
+def cmd_rebuild(home: Home, args) -> int:
+    from .keys import KeyProblem, preflight
+    from .landing import archived_loads, rebuild
+    from .lock import home_lock
+    from .runs import prepare
+
+    prepare(home)
+    with home_lock(home, "rebuild", getattr(args, "wait", 0)):
+        try:
+            key = preflight(home, any(s.get("record_level") for s in archived_loads(home)), rotate=True)
+        except KeyProblem as err:
+            print(f"wellbeing: {err}", file=sys.stderr)
+            return 2
+        results = rebuild(home, key)
+        outcomes = ", ".join(f"{n} {o}" for o, n in sorted(Counter(r.outcome for r in results).items())) or "no loads"
+        print(f"rebuilt {home.build_db} from {home.archive}: {outcomes}")
+        for r in results:
+            if r.outcome != "loaded":
+                print(f"  {r.outcome}: {r.message}")
+        return _publish_run(home)
 
 
 def cmd_demo(home: Home, args) -> int:

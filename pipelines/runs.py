@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from pathlib import Path
 import duckdb
 
 from .backfill import MonthRange
-from .landing import landing_files
+from .landing import ready_files
 from .outcomes import STARTED_BY_TAG, CheckOutcome, RunOutcome, run_outcome
 from .project import DBT_DIR
 from .settings import Home
@@ -123,7 +124,7 @@ def run_pipeline(home: Home, log_level: str = "WARNING", started_by: str = "well
     job = defs.resolve_job_def(JOB)
     run_id = str(uuid.uuid4())
     started = datetime.now(timezone.utc).replace(tzinfo=None)
-    files_total = len(landing_files(home))
+    files_total = len(ready_files(home, time.time()).ready)
     run_config: dict = {"loggers": {"console": {"config": {"log_level": log_level}}}}
     if months:
         start, end = (f"{y}-{m:02d}" for y, m in (months.start, months.end))
@@ -183,7 +184,8 @@ class _Watcher:
         starts = [e.step_key for e in events if e.event_type == dg.DagsterEventType.STEP_START]
         progress = Progress(
             stage=_stage(starts[-1]) if starts else "starting",
-            files_done=max(0, self.files_total - len(landing_files(self.home)) - _held_count(self.home)),
+            files_done=max(0, self.files_total - len(ready_files(self.home, time.time()).ready)
+                           - _held_count(self.home)),
             files_total=self.files_total,
             models_built=sum(e.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION
                              and e.asset_key in self.model_keys for e in events),

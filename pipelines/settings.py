@@ -76,6 +76,8 @@ class Home:
         for folder in (self.landing, self.archive, self.quarantine, self.warehouse, self.snapshots,
                        self.exports, self.reports, self.dagster_home, self.key_file.parent):
             folder.mkdir(parents=True, exist_ok=True)
+        for private in (self.archive, self.quarantine, self.key_file.parent):  # clear record-level extracts, the key
+            private.chmod(0o700)
         return self
 
     def activate(self) -> "Home":

@@ -4,10 +4,20 @@
   current - the ICB it maps to today: its own latest membership, followed through ICB mergers and re-codings;
             when its last ICB was split, where its successor organisation is today (never a guess: an
             organisation that cannot be placed is left out of the current basis).
-  Returns the fact's columns plus boundary_basis, icb_code and mapping_version.
+  Returns the fact's columns plus boundary_basis, icb_code and mapping_version: the reference snapshot actually used
+  for the row - on as_at the newest snapshot on or before the fact's date (the earliest when the fact predates them
+  all), on current the newest snapshot.
 #}
 {% macro with_boundary_bases(facts, date_column) %}
-    select f.*, 'as_at' as boundary_basis, m.icb_code, m.mapping_version
+    select
+        f.*,
+        'as_at' as boundary_basis,
+        m.icb_code,
+        coalesce(
+            list_max(list_filter(m.snapshot_dates, lambda snapshot_date: snapshot_date <= f.{{ date_column }})),
+            list_min(m.snapshot_dates),
+            m.mapping_version
+        ) as mapping_version
     from {{ facts }} as f
     inner join {{ ref('int_org_icb_membership') }} as m
         on {{ is_member_at('m', 'f', 'f.' ~ date_column) }}

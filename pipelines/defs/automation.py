@@ -6,11 +6,12 @@ daemon that runs them lives and dies with `wellbeing ui`.
 
 import hashlib
 import json
+import time
 from pathlib import Path
 
 import dagster as dg
 
-from ..landing import landing_files
+from ..landing import ready_files
 from ..settings import Home
 
 publish_job = dg.define_asset_job(
@@ -45,8 +46,8 @@ def landing_sensor(context: dg.SensorEvaluationContext):
     """One run per new set of waiting files. The cursor holds the files the last run was asked for, so a file
     that stays in landing (the run could not take it) does not start a run at every tick."""
     home = Home.from_env()
-    # every waiting file; files still being written should wait for a later tick (the landing settle rule)
-    stamps = file_stamps(home.landing, landing_files(home))
+    # only settled files: one still being written waits for a later tick
+    stamps = file_stamps(home.landing, ready_files(home, time.time()).ready)
     new = new_files(stamps, context.cursor)
     context.update_cursor(json.dumps(stamps, sort_keys=True))
     if not new:

@@ -10,6 +10,8 @@ from .survey_map import MAPPED_FORMATS
 # Organisation codes as the survey publishes them; 2021 rows of merged CCGs join codes with "/" (01T/01V).
 SURVEY_ORG_CODE = r"^[A-Z0-9]{3,6}(/[A-Z0-9]{3,6})*$"
 QUESTION_CODE = r"q\d+[a-z]*"
+# People Promise sub-scores carry the NHS theme code (pp3_2 raising concerns, pp4_2 burnout), not a question number
+SUB_SCORE_CODE = r"pp\d+_\d+"
 MEASURES = ("pct_positive", "pct_often_always", "pct_yes", "sub_score")
 _YEAR = Column("survey_year", pl.Int64, min=2000, max=2100)
 
@@ -21,11 +23,11 @@ SURVEY_ORG_RESULTS = Format(
     columns=(
         _YEAR,
         Column("org_code", pl.String, pattern=SURVEY_ORG_CODE),
-        Column("question_code", pl.String, pattern=f"^{QUESTION_CODE}$"),
+        Column("question_code", pl.String, pattern=f"^({QUESTION_CODE}|{SUB_SCORE_CODE})$"),
         Column("measure", pl.String, values=MEASURES),
         # percentages 0-100; sub-scores 0-10 (rule below); blank = withheld
         Column("value", pl.Float64, min=0, max=100, nullable=True),
-        Column("base", pl.Int64, min=0, nullable=True),
+        Column("base", pl.Int64, min=0, nullable=True, thousands=True),
     ),
     key=("survey_year", "org_code", "question_code", "measure"),
     period="survey_year",

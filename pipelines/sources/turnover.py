@@ -28,7 +28,7 @@ TURNOVER_BENCHMARKING = Format(
         Column("cluster_group", pl.String),
         Column("benchmark_group", pl.String, required=False, nullable=True),
         Column("staff_group_1_name", pl.String),
-        Column("hc", pl.Int64, min=0),
+        Column("hc", pl.Int64, min=0, thousands=True),
         Column("fte", pl.Float64, min=0),
     ),
     key=("period", "type", "reporting_org_code", "staff_group_1_name"),

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import threading
+import time
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from zoneinfo import ZoneInfo
@@ -20,6 +22,12 @@ from pipelines.defs.automation import landing_sensor, monthly_schedule
 from ..conftest import copy_home, land
 
 
+def settled(*paths):
+    """As if the files had stopped changing a while ago."""
+    for path in paths:
+        os.utime(path, (time.time() - 3600, time.time() - 3600))
+
+
 def evaluate(instance, cursor):
     context = dg.build_sensor_context(instance=instance, cursor=cursor)
     result = landing_sensor(context)
@@ -32,22 +40,28 @@ def test_sensor_asks_for_one_run_per_new_or_changed_set_of_files(home, tiny_extr
         result, cursor = evaluate(instance, None)
         assert isinstance(result, dg.SkipReason)  # no file
 
-        land(home, first)
+        (growing,) = land(home, first)
+        os.utime(growing)  # still being written: modified just now
+        waiting, cursor = evaluate(instance, cursor)
+        assert isinstance(waiting, dg.SkipReason)
+        settled(growing)
         result, cursor = evaluate(instance, cursor)
         assert isinstance(result, dg.RunRequest) and result.tags["wellbeing/new_files"] == "1"
         again, cursor = evaluate(instance, cursor)
         assert isinstance(again, dg.SkipReason)  # the same file waiting: no second run
 
-        shutil.copy(first, home.landing / "copy of the same month.csv")  # a duplicate: the run records it
+        settled(shutil.copy(first, home.landing / "copy of the same month.csv"))  # a duplicate: the run records it
         duplicate, cursor = evaluate(instance, cursor)
         assert isinstance(duplicate, dg.RunRequest) and duplicate.run_key != result.run_key
 
         (home.landing / "notes.csv").write_text("not,an,extract\n1,2,3\n")  # a bad file: the run quarantines it
+        settled(home.landing / "notes.csv")
         bad, cursor = evaluate(instance, cursor)
         assert isinstance(bad, dg.RunRequest) and bad.tags["wellbeing/new_files"] == "1"
 
-        land(home, second)
+        settled(*land(home, second))
         (home.landing / first.name).write_bytes(first.read_bytes().replace(b"\n", b"\r\n"))  # corrected resend
+        settled(home.landing / first.name)
         changed, cursor = evaluate(instance, cursor)
         assert isinstance(changed, dg.RunRequest) and changed.tags["wellbeing/new_files"] == "2"
 
@@ -104,6 +118,7 @@ def test_a_sensor_started_run_blocked_by_a_gate_alerts_and_status_shows_it(publi
         served = con.execute("select max(publish_id) from meta.publish_log").fetchone()[0]
     last = sorted(tiny_extracts.glob("sickness_org_*.csv"))[-1]
     inflated(last, home.landing / last.name)
+    settled(home.landing / last.name)
 
     with dg.DagsterInstance.get() as instance:
         request, _ = evaluate(instance, None)

@@ -100,10 +100,14 @@ today as (
 ),
 
 mapping as (
-    -- the reference data the intervals stand on: the newest ODS snapshot, else the newest publisher month
-    select coalesce(
-        max(evidence_date) filter (where source = 'ods_snapshot'), max(evidence_date)
-    ) as mapping_version
+    -- the reference data the intervals stand on: the ODS snapshots, else the publisher months; the newest is the
+    -- mapping of today's boundaries, and a fact dated d was placed by the newest one on or before d
+    select
+        coalesce(max(evidence_date) filter (where source = 'ods_snapshot'), max(evidence_date)) as mapping_version,
+        coalesce(
+            list_sort(list_distinct(list(evidence_date) filter (where source = 'ods_snapshot'))),
+            list_sort(list_distinct(list(evidence_date)))
+        ) as snapshot_dates
     from evidence
 )
 
@@ -116,7 +120,8 @@ select
     b.is_latest_membership,
     t.current_icb_code,
     t.current_icb_basis,
-    mapping.mapping_version
+    mapping.mapping_version,
+    mapping.snapshot_dates
 from bounded as b
 inner join today as t on t.org_code = b.org_code
 cross join mapping

@@ -1,12 +1,13 @@
 -- Statistical process control (NHS England "Making Data Count" XmR charts) on each ICS monthly series,
 -- the way NHS analysts apply it (NHSRplotthedots): centre = mean of the baseline (the first
 -- spc_baseline_points points, or all if fewer), limits = centre +/- 2.66 x mean moving range of the baseline,
--- near-limit band at 2/3 of that distance. No limits and no signal when the baseline has fewer than
+-- near-limit band at 2/3 of that distance. Every series is a rate, so the lower limit and band are floored at 0. No limits and no signal when the baseline has fewer than
 -- spc_min_points points. Rules, the first that applies wins:
 --   1 outside_limits      the point is above the upper or below the lower limit;
 --   2 trend               the point is one of 7 (or more) points each higher, or each lower, than the one before;
 --   3 two_of_three        the point is beyond the near-limit band (inside the limits), within 3 consecutive
---                         points all on the same side of the centre of which at least 2 are beyond that band;
+--                         points of which at least 2 are beyond that band on the same side as this point
+--                         (the third point may sit anywhere, as in Making Data Count and NHSRplotthedots);
 --   4 run                 the point is one of 7 (or more) consecutive points on the same side of the centre
 --                         (a point on the centre line breaks a run).
 -- Lower is better for every series here: a signal on the high side (above the upper limit, a rising trend,
@@ -53,9 +54,9 @@ limits as (
         b.centre,
         b.baseline_points >= {{ var('spc_min_points') }} as has_limits,
         b.centre + 2.66 * b.mean_moving_range as upper_limit,
-        b.centre - 2.66 * b.mean_moving_range as lower_limit,
+        greatest(b.centre - 2.66 * b.mean_moving_range, 0) as lower_limit,
         b.centre + 2.66 * 2 / 3 * b.mean_moving_range as near_upper,
-        b.centre - 2.66 * 2 / 3 * b.mean_moving_range as near_lower
+        greatest(b.centre - 2.66 * 2 / 3 * b.mean_moving_range, 0) as near_lower
     from numbered as n
     inner join baselines as b using (measure, icb_code, boundary_basis)
 ),
@@ -78,8 +79,9 @@ run_ends as (
         count(*) filter (where side = 1) over last_7 = 7 as ends_run_above,
         count(*) filter (where side = -1) over last_7 = 7 as ends_run_below,
         count(*) over next_3 = 3
-            and count(*) filter (where is_near_limit) over next_3 >= 2
-            and abs(sum(side) over next_3) = 3 as starts_two_of_three
+            and count(*) filter (where is_near_limit and side = 1) over next_3 >= 2 as starts_two_high,
+        count(*) over next_3 = 3
+            and count(*) filter (where is_near_limit and side = -1) over next_3 >= 2 as starts_two_low
     from points
     window
         s as (partition by measure, icb_code, boundary_basis order by point_number),
@@ -93,7 +95,9 @@ rules as (
         *,
         bool_or(ends_rising_trend) over next_7 as in_rising_trend,
         bool_or(ends_falling_trend) over next_7 as in_falling_trend,
-        is_near_limit and bool_or(starts_two_of_three) over last_3 as in_two_of_three,
+        is_near_limit and (
+            (side = 1 and bool_or(starts_two_high) over last_3) or (side = -1 and bool_or(starts_two_low) over last_3)
+        ) as in_two_of_three,
         bool_or(ends_run_above) over next_7 as in_run_above,
         bool_or(ends_run_below) over next_7 as in_run_below
     from run_ends

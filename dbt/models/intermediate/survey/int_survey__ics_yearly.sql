@@ -2,7 +2,7 @@
 -- marts add names. Percentages are ratios of sums over member organisations per item (positive / base),
 -- then the mean over the items present; scores are weighted means of organisation scores. Organisations
 -- outside any ICS are excluded (int_survey__org_boundaries places organisations in ICSs). The ICS cell itself
--- is withheld below min_respondents responses.
+-- is withheld as int_survey__disclosure says (below min_respondents responses, or as a complement).
 {%- set year_on_year = [('psi_pct_positive', 'psi_base'), ('burnout_pct_often_always', 'burnout_base'),
                         ('pct_high_burnout', 'n_cbi_scored'), ('pct_unwell_stress', 'stress_base')] %}
 with boundaries as (
@@ -54,7 +54,7 @@ spread as (
         quantile_cont(o.psi_pct_positive, 0.75) - quantile_cont(o.psi_pct_positive, 0.25) as psi_org_iqr,
         count(*) as n_orgs_in_spread
     from org_years_icb as o
-    inner join {{ ref('int_survey__org_disclosure') }} as d
+    inner join {{ ref('int_survey__disclosure') }} as d
         on d.series = 'staff_survey' and d.org_code = o.org_code and d.survey_year = o.survey_year
     where not d.suppressed and o.psi_pct_positive is not null
     group by o.icb_code, o.boundary_basis, o.survey_year
@@ -101,7 +101,7 @@ combined as (
         s.mapping_version,
         s.n_orgs,
         s.n_respondents,
-        s.n_respondents < {{ var('min_respondents') }} as survey_suppressed,
+        coalesce(ds.suppressed, true) as survey_suppressed,
         s.weighting,
         s.psi_score,
         i.psi_pct_positive,
@@ -119,13 +119,20 @@ combined as (
         coalesce(x.n_orgs_in_spread, 0) as n_orgs_in_spread,
         p.pulse_n_responses,
         p.pulse_n_teams,
-        p.pulse_n_responses < {{ var('min_respondents') }} as pulse_suppressed,
+        dp.suppressed as pulse_suppressed,
         p.pulse_psi_score
     from scores as s
     left join item_measures as i using (icb_code, boundary_basis, survey_year)
     left join spread as x using (icb_code, boundary_basis, survey_year)
     -- pulse results sit beside the Staff Survey row of their year; they never make a row of their own
     left join pulse as p using (icb_code, boundary_basis, survey_year)
+    -- ICS cells are withheld by the same procedure as organisation cells (int_survey__disclosure)
+    left join {{ ref('int_survey__disclosure') }} as ds
+        on ds.cell_level = 'ics' and ds.series = 'staff_survey' and ds.icb_code = s.icb_code
+        and ds.boundary_basis = s.boundary_basis and ds.survey_year = s.survey_year
+    left join {{ ref('int_survey__disclosure') }} as dp
+        on dp.cell_level = 'ics' and dp.series = 'pulse' and dp.icb_code = s.icb_code
+        and dp.boundary_basis = s.boundary_basis and dp.survey_year = s.survey_year
 ),
 
 published as (
@@ -138,7 +145,6 @@ published as (
         n_orgs,
         survey_suppressed as suppressed,
         case when not survey_suppressed then n_respondents end as n_respondents,
-        -- an ICS cell is withheld only for being small, so its label is always "<min_respondents"
         {{ n_respondents_label('n_respondents', 'survey_suppressed') }} as n_respondents_label,
         weighting,
         case when not survey_suppressed then psi_score end as psi_score,

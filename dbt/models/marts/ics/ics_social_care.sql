@@ -1,10 +1,18 @@
--- Adult social care workforce (Skills for Care, local-authority grain) per ICS, year and boundary basis.
--- Each local authority is weighted by its filled posts x the share of its population in the ICB
--- (seed ref_la_icb_share, ONS lookups); authorities with fewer than social_care_min_workers workers are
--- withheld and left out of the rates, and an ICS whose remaining workers are fewer than that is withheld.
--- as_at uses the ICB the share table names; current restates it to the ICB it maps to today (dim_ics).
+-- Adult social care workforce (Skills for Care, council grain) per ICS, year and boundary basis.
+-- Each council is weighted by its filled posts x the share of its population in the ICB: unitary, metropolitan
+-- and London councils from seed ref_la_icb_share, county councils (E10, which Skills for Care publish for two-tier
+-- areas) from seed ref_county_icb_share, both from the ONS LSOA lookup. Councils with fewer than
+-- social_care_min_workers workers are withheld and enter no published figure (not the rates, posts or workers:
+-- one column with them and one without would give them away); an ICS whose published workers are fewer than
+-- that is withheld. as_at uses the ICB the share tables name; current restates it to today's ICB (dim_ics).
 with icb_today as (
     select distinct icb_code, current_icb_code from {{ ref('dim_ics') }}
+),
+
+council_shares as (
+    select la_code, icb_code, share from {{ ref('ref_la_icb_share') }}
+    union all
+    select county_code, icb_code, share from {{ ref('ref_county_icb_share') }}
 ),
 
 la_icb as (
@@ -17,7 +25,7 @@ la_icb as (
         coalesce(coalesce(la.n_workers, la.filled_posts) < {{ var('social_care_min_workers') }}, true) as withheld,
         la.filled_posts * sh.share as weight
     from {{ ref('stg_social_care__la_yearly') }} as la
-    inner join {{ ref('ref_la_icb_share') }} as sh on sh.la_code = la.la_code
+    inner join council_shares as sh on sh.la_code = la.la_code
     left join icb_today as ls on ls.icb_code = sh.icb_code
 ),
 
@@ -36,8 +44,8 @@ ics_year as (
         boundary_basis,
         count(distinct la_code) as n_las,
         count(distinct la_code) filter (where withheld) as n_las_withheld,
-        sum(filled_posts * share) as filled_posts,
-        sum(n_workers * share) as n_workers,
+        sum(filled_posts * share) filter (where not withheld) as filled_posts,
+        sum(n_workers * share) filter (where not withheld) as n_workers,
         coalesce(sum(coalesce(n_workers, filled_posts) * share) filter (where not withheld), 0) as n_workers_published,
         sum(weight) filter (where not withheld and turnover_rate is not null) as turnover_weight,
         sum(turnover_rate * weight) filter (where not withheld) as turnover_weighted,

@@ -8,7 +8,7 @@ with survey as (
         d.suppressed,
         d.suppression_reason
     from {{ ref('int_survey__org_yearly') }} as o
-    inner join {{ ref('int_survey__org_disclosure') }} as d
+    inner join {{ ref('int_survey__disclosure') }} as d
         on d.series = 'staff_survey' and d.org_code = o.org_code and d.survey_year = o.survey_year
 ),
 

@@ -3,14 +3,14 @@
 with survey as (
     select o.*, d.suppressed, d.suppression_reason
     from {{ ref('int_survey__org_yearly') }} as o
-    inner join {{ ref('int_survey__org_disclosure') }} as d
+    inner join {{ ref('int_survey__disclosure') }} as d
         on d.series = 'staff_survey' and d.org_code = o.org_code and d.survey_year = o.survey_year
 ),
 
 pulse as (
     select p.*, p.pulse_year as survey_year, d.suppressed as pulse_suppressed, d.suppression_reason as pulse_suppression_reason
     from {{ ref('int_pulse__org_yearly') }} as p
-    inner join {{ ref('int_survey__org_disclosure') }} as d
+    inner join {{ ref('int_survey__disclosure') }} as d
         on d.series = 'pulse' and d.org_code = p.org_code and d.survey_year = p.pulse_year
 ),
 

@@ -1,7 +1,16 @@
 -- Sickness absence per organisation, month and staff group ("All staff groups" is the organisation total),
 -- with the 12-month rate and, on the total, long-term absence and the mental-health share.
--- Cells withheld by disclosure control keep their keys and lose their days and rates.
-with cells as (
+-- Cells withheld by disclosure control keep their keys and lose their days and rates; a 12-month rate is shown
+-- only when no month of its window is withheld.
+with disclosure as (
+    select
+        *,
+        count(*) filter (where suppressed) over ({{ rolling_window('org_code, staff_group') }}) as withheld_months_in_window
+    from {{ ref('int_sickness__disclosure') }}
+    where cell_level in ('organisation', 'staff_group')
+),
+
+cells as (
     select
         org_code,
         period_month,
@@ -44,15 +53,17 @@ final as (
         case when not d.suppressed then w.fte_days_lost end as fte_days_lost,
         case when not d.suppressed then w.fte_days_available end as fte_days_available,
         case when not d.suppressed then {{ sickness_rate('w.fte_days_lost', 'w.fte_days_available') }} end as sickness_rate,
-        case when not d.suppressed then {{ when_window_complete('w.months_in_window',
+        case when d.withheld_months_in_window = 0 then {{ when_window_complete('w.months_in_window',
             sickness_rate('w.fte_days_lost_12m', 'w.fte_days_available_12m')) }} end as sickness_rate_12m,
-        case when d.suppressed then 'withheld' else {{ incomplete_window_reason('w.months_in_window') }} end
+        case when d.suppressed then 'withheld'
+            when d.withheld_months_in_window > 0 then 'withheld: a month of the window is withheld'
+            else {{ incomplete_window_reason('w.months_in_window') }} end
             as sickness_rate_12m_reason,
         case when not d.suppressed then w.long_term_fte_days_lost end as long_term_fte_days_lost,
         case when not d.suppressed then w.mh_absence_share end as mh_absence_share,
         case when not d.suppressed then w.reason_unknown_share end as reason_unknown_share
     from windowed as w
-    inner join {{ ref('int_sickness__org_disclosure') }} as d
+    inner join disclosure as d
         on d.org_code = w.org_code and d.period_month = w.period_month and d.staff_group = w.staff_group
     left join names as n on n.org_code = w.org_code
     left join {{ ref('int_org_icb_membership') }} as m on {{ is_member_at('m', 'w', 'w.period_month') }}

@@ -25,9 +25,9 @@ mapped as (
 ),
 
 source as (
-    select * from long_form
-    union all
-    select * from mapped
+    -- One route per organisation-year: the long-form results win; the column-mapped export fills only the
+    -- organisation-years the long form lacks, so the same results loaded both ways are never counted twice.
+    {{ route_precedence('long_form', 'mapped', ['survey_year', 'org_code']) }}
 ),
 
 crosswalk as (

@@ -1,0 +1,268 @@
+"""The differencing attack on published figures (METRICS.md, disclosure control), in one place for the mart gate
+and the tests.
+
+An attacker knows every published cell and every additive relation between cells (a total = the sum of its
+parts): an organisation's sickness days = the sum of its staff groups', an ICS's = the sum of its organisations'
+on each boundary basis, an ICS's survey responses = the sum of its organisations'. Withheld cells are the
+unknowns. The attacker solves every relation with exactly one unknown, puts the value back and repeats until
+nothing changes (`peel`); then, more strongly, asks whether any unknown is pinned down by a combination of
+relations (`pinned_by_combination`, linear algebra on what is left). Either way a withheld cell it can solve is a
+disclosure.
+
+Which organisation cells each ICS total adds up is read from the build database's placement tables (the truth
+the marts were built from: the strongest attacker); every value comes from the published marts.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+# relative difference above which a relation whose cells are all published "does not add up" (reported; the
+# attacker still uses it: an approximate value of a withheld cell is a disclosure too)
+TOLERANCE = 1e-6
+# components of more unknowns than this are too large for the rank test and are reported as such
+MAX_COMPONENT = 2000
+
+
+@dataclass(frozen=True)
+class Relation:
+    """total = sum(parts)."""
+
+    total: str
+    parts: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class System:
+    """One published measure: each cell's published value (None when not shown), its additive relations, and the
+    withheld cells (secrets): a cell hidden only because its row is withheld for another measure is unknown to
+    the attacker but no secret of its own."""
+
+    name: str
+    values: dict[str, float | None]
+    relations: tuple[Relation, ...]
+    secrets: frozenset[str] | None = None  # None: every unknown cell is a secret
+
+    def is_secret(self, cell: str) -> bool:
+        return self.values.get(cell) is None if self.secrets is None else cell in self.secrets
+
+
+@dataclass(frozen=True)
+class Recovery:
+    system: str
+    cell: str
+    how: str  # "single unknown" or "combination"
+    value: float | None
+
+
+def _terms(relation: Relation) -> list[tuple[str, float]]:
+    """The relation as sum(coefficient x cell) = 0."""
+    return [(relation.total, 1.0)] + [(part, -1.0) for part in relation.parts]
+
+
+def peel(values: dict[str, float | None], relations: tuple[Relation, ...]) -> dict[str, float]:
+    """Solve every relation with exactly one unknown, repeatedly, until nothing changes: the cells recovered."""
+    known = {cell: value for cell, value in values.items() if value is not None}
+    recovered: dict[str, float] = {}
+    by_cell = defaultdict(list)
+    for relation in relations:
+        for cell, _ in _terms(relation):
+            by_cell[cell].append(relation)
+    pending = list(relations)
+    while pending:
+        touched = []
+        for relation in pending:
+            terms = [(cell, coefficient) for cell, coefficient in _terms(relation) if cell in values]
+            unknown = [(cell, coefficient) for cell, coefficient in terms if cell not in known]
+            if len(unknown) != 1:
+                continue
+            cell, coefficient = unknown[0]
+            rest = sum(c * known[x] for x, c in terms if x != cell)
+            known[cell] = recovered[cell] = -rest / coefficient
+            touched += by_cell[cell]
+        pending = list({id(r): r for r in touched}.values())
+    return recovered
+
+
+def pinned_by_combination(values: dict[str, float | None], relations: tuple[Relation, ...]) -> set[str]:
+    """Unknown cells that some linear combination of the relations determines (after peeling).
+
+    A cell x_j is determined when the unit vector e_j lies in the row space of the relations restricted to
+    the unknowns, i.e. appending e_j does not raise the rank. Done per connected group of unknowns.
+    """
+    import numpy as np
+
+    known = {cell for cell, value in values.items() if value is not None}
+    rows = []
+    for relation in relations:
+        unknown = {cell: coefficient for cell, coefficient in _terms(relation) if cell in values and cell not in known}
+        if unknown:
+            rows.append(unknown)
+    # connected components of unknowns sharing a relation
+    parent: dict[str, str] = {}
+
+    def find(cell: str) -> str:
+        while parent.setdefault(cell, cell) != cell:
+            parent[cell] = parent[parent[cell]]
+            cell = parent[cell]
+        return cell
+
+    for row in rows:
+        first, *others = row
+        for other in others:
+            parent[find(other)] = find(first)
+    groups: dict[str, list[dict[str, float]]] = defaultdict(list)
+    for row in rows:
+        groups[find(next(iter(row)))].append(row)
+    pinned = set()
+    for group_rows in groups.values():
+        cells = sorted({cell for row in group_rows for cell in row})
+        if len(cells) > MAX_COMPONENT:
+            raise ValueError(f"{len(cells)} linked withheld cells: too many for the combination attack")
+        index = {cell: i for i, cell in enumerate(cells)}
+        matrix = np.zeros((len(group_rows), len(cells)))
+        for r, row in enumerate(group_rows):
+            for cell, coefficient in row.items():
+                matrix[r, index[cell]] += coefficient
+        rank = np.linalg.matrix_rank(matrix)
+        if rank == 0:
+            continue
+        for cell, j in index.items():
+            unit = np.zeros((1, len(cells)))
+            unit[0, j] = 1.0
+            if np.linalg.matrix_rank(np.vstack([matrix, unit])) == rank:
+                pinned.add(cell)
+    return pinned
+
+
+def inconsistent(values: dict[str, float | None], relations: tuple[Relation, ...]) -> list[Relation]:
+    """Relations whose cells are all published but do not add up: the attack's model of the marts is wrong."""
+    out = []
+    for relation in relations:
+        cells = [relation.total, *relation.parts]
+        if all(values.get(cell) is not None for cell in cells):
+            total = values[relation.total]
+            if abs(total - sum(values[p] for p in relation.parts)) > TOLERANCE * max(1.0, abs(total)):
+                out.append(relation)
+    return out
+
+
+def attack(system: System) -> list[Recovery]:
+    """Every withheld cell of the system the attacker can work out."""
+    relations = tuple(r for r in system.relations if r.total in system.values and r.parts)
+    recovered = peel(system.values, relations)
+    out = [Recovery(system.name, cell, "single unknown", value)
+           for cell, value in sorted(recovered.items()) if system.is_secret(cell)]
+    after = {**system.values, **recovered}
+    out += [Recovery(system.name, cell, "combination", None)
+            for cell in sorted(pinned_by_combination(after, relations)) if system.is_secret(cell)]
+    return out
+
+
+# --- the published relations ------------------------------------------------------------------------------
+
+def _rows(con, sql: str) -> list[tuple]:
+    return con.execute(sql).fetchall()
+
+
+def sickness_systems(con) -> list[System]:
+    """FTE days available and lost: organisation = staff groups; ICS (each basis) = organisations."""
+    org = _rows(con, """
+        select org_code, period_month::varchar, staff_group, fte_days_available, fte_days_lost
+        from marts.org_sickness_monthly""")
+    ics = _rows(con, """
+        select icb_code, period_month::varchar, boundary_basis, fte_days_available, fte_days_lost
+        from marts.ics_sickness_monthly""")
+    placement = _rows(con, """
+        select org_code, period_month::varchar, boundary_basis, icb_code from intermediate.int_sickness__org_placement""")
+    all_staff = {r[2] for r in org if r[2].lower() == "all staff groups"} or {"All staff groups"}
+
+    def org_cell(code, month):
+        return f"org|{code}|{month}"
+
+    staff_groups = defaultdict(list)
+    for code, month, group, *_ in org:
+        if group not in all_staff:
+            staff_groups[org_cell(code, month)].append(f"staff_group|{code}|{month}|{group}")
+    members = defaultdict(list)
+    for code, month, basis, icb in placement:
+        members[f"ics|{basis}|{icb}|{month}"].append(org_cell(code, month))
+    relations = tuple([Relation(total, tuple(parts)) for total, parts in staff_groups.items()]
+                      + [Relation(total, tuple(parts)) for total, parts in members.items()])
+    systems = []
+    for position, measure in ((3, "fte_days_available"), (4, "fte_days_lost")):
+        values: dict[str, float | None] = {}
+        for row in org:
+            code, month, group = row[:3]
+            cell = org_cell(code, month) if group in all_staff else f"staff_group|{code}|{month}|{group}"
+            values[cell] = row[position]
+        for row in ics:
+            values[f"ics|{row[2]}|{row[0]}|{row[1]}"] = row[position]
+        systems.append(System(f"sickness {measure}", values, relations))
+    return systems
+
+
+def survey_systems(con) -> list[System]:
+    """Respondents and pulse responses: ICS (each basis) = organisations."""
+    placement = _rows(con, "select org_code, survey_year, boundary_basis, icb_code from intermediate.int_survey__org_boundaries")
+    org = _rows(con, """
+        select org_code, survey_year, n_respondents, suppressed, pulse_n_responses, coalesce(pulse_suppressed, false)
+        from marts.org_psychological_safety""")
+    pulse_cells = {f"org|{code}|{year}" for code, year in _rows(
+        con, "select org_code, pulse_year from intermediate.int_pulse__org_yearly")}
+    ics = _rows(con, """
+        select icb_code, survey_year, boundary_basis, n_respondents, suppressed, pulse_n_responses,
+            coalesce(pulse_suppressed, false)
+        from marts.ics_psychological_safety""")
+    systems = []
+    for series in ("staff_survey", "pulse"):
+        values: dict[str, float | None] = {}
+        secrets = set()
+        for code, year, n, suppressed, pulse_n, pulse_suppressed in org:
+            cell = f"org|{code}|{year}"
+            if series == "staff_survey":
+                values[cell] = n
+                if suppressed:
+                    secrets.add(cell)
+            elif cell in pulse_cells:
+                values[cell] = pulse_n
+                if pulse_suppressed:
+                    secrets.add(cell)
+        members = defaultdict(list)
+        for code, year, basis, icb in placement:
+            if f"org|{code}|{year}" in values:
+                members[f"ics|{basis}|{icb}|{year}"].append(f"org|{code}|{year}")
+        for icb, year, basis, n, suppressed, pulse_n, pulse_suppressed in ics:
+            cell = f"ics|{basis}|{icb}|{year}"
+            if cell in members:
+                values[cell] = n if series == "staff_survey" else pulse_n
+                if suppressed if series == "staff_survey" else pulse_suppressed:
+                    secrets.add(cell)
+        relations = tuple(Relation(total, tuple(parts)) for total, parts in members.items())
+        systems.append(System(f"survey {series} responses", values, relations, frozenset(secrets)))
+    return systems
+
+
+# the mart whose disclosure check runs each family's attack (once per publish)
+ATTACKS = {"ics_sickness_monthly": sickness_systems, "ics_psychological_safety": survey_systems}
+
+
+def attack_frame(con, table: str):
+    """For the family this mart's check attacks: one row per withheld cell (system, cell, recovered_by: null when
+    the attacker cannot work it out, else how), and notes (relations that do not add up). None when the mart
+    carries no attack."""
+    import pandas as pd
+
+    builder = ATTACKS.get(table)
+    if builder is None:
+        return None
+    rows, notes = [], []
+    for system in builder(con):
+        found = {r.cell: r.how for r in attack(system)}
+        rows += [(system.name, cell, found.get(cell)) for cell in sorted(system.values) if system.is_secret(cell)]
+        relations = tuple(r for r in system.relations if r.total in system.values and r.parts)
+        wrong = inconsistent(system.values, relations)
+        if wrong:
+            notes.append(f"{system.name}: {len(wrong)} of {len(relations)} published totals differ from the sum of "
+                         f"their published parts, e.g. {wrong[0].total}")
+    return pd.DataFrame(rows, columns=["system", "cell", "recovered_by"], dtype=object), tuple(notes)

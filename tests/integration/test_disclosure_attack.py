@@ -1,0 +1,235 @@
+"""The differencing attack (expectations/attack.py) against disclosure control: the attacker itself, the real dbt
+disclosure models on scenarios that exercise every relation, the published tiny warehouse, and the mart gate
+blocking a publish that fails the attack or shows a non-finite number."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from expectations.attack import Relation, System, attack, attack_frame, peel, pinned_by_combination
+from expectations.contract import load_manifest, mart_contracts
+from expectations.disclosure import thresholds as disclosure_limits
+from expectations.marts import validate_contract, validate_disclosure
+from expectations.runner import Gate
+from expectations.suites import mart_rules
+from pipelines.project import DBT_DIR, dbt_project
+from tests.conftest import copy_home
+
+DBT = str(Path(sys.executable).with_name("dbt"))
+
+
+# --- the attacker -----------------------------------------------------------------------------------------
+
+def test_peeling_solves_one_unknown_at_a_time_until_nothing_changes():
+    """ICS 100 = A + B + C with A withheld and B its complement: safe alone. But B = its staff groups 30 + 10,
+    both published: B = 40 falls out, and then A = 100 - 40 - 50 = 10."""
+    values = {"ics": 100.0, "A": None, "B": None, "C": 50.0, "B1": 30.0, "B2": 10.0}
+    relations = (Relation("ics", ("A", "B", "C")), Relation("B", ("B1", "B2")))
+    assert peel(values, relations) == {"B": 40.0, "A": 10.0}
+    assert peel(values, relations[:1]) == {}
+
+
+def test_a_combination_of_relations_pins_down_an_organisation_that_moved():
+    """M moved from QDD to QEE. QDD as_at = M + G + H and QDD current = G + H, with M, G and H withheld: no
+    relation has one unknown, yet as_at - current = M. Withholding the current total as well protects M."""
+    values = {"QDD_as_at": 5100.0, "QDD_current": 5000.0, "M": None, "G": None, "H": None}
+    relations = (Relation("QDD_as_at", ("M", "G", "H")), Relation("QDD_current", ("G", "H")))
+    assert peel(values, relations) == {}
+    assert pinned_by_combination(values, relations) == {"M"}
+    assert pinned_by_combination({**values, "QDD_current": None}, relations) == set()
+
+
+def test_only_withheld_cells_count_as_recovered():
+    """A pulse count hidden only because its row is withheld for the Staff Survey is unknown, not a secret."""
+    system = System("pulse", {"ics": 30.0, "A": None, "B": 20.0}, (Relation("ics", ("A", "B")),), frozenset())
+    assert attack(system) == []
+    assert [r.cell for r in attack(System("pulse", system.values, system.relations))] == ["A"]
+
+
+# --- the real disclosure models on scenarios ----------------------------------------------------------------
+
+def _dbt(db: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "WELLBEING_BUILD_DB": str(db)}
+    return subprocess.run([DBT, *args, "--profiles-dir", str(DBT_DIR), "--project-dir", str(DBT_DIR),
+                           "--target-path", str(db.parent / "target"), "--log-path", str(db.parent / "logs")],
+                          cwd=DBT_DIR, env=env, capture_output=True, text=True)
+
+
+def _run_model(db: Path, model: str, tables: dict[str, str], passes: int | None = None):
+    """Create the model's parents from `tables` (name -> select) and run the one model with dbt."""
+    with duckdb.connect(str(db)) as con:
+        con.execute("create schema if not exists intermediate")
+        for name, select in tables.items():
+            con.execute(f"create or replace table intermediate.{name} as {select}")
+    args = ["run", "--select", model] + (["--vars", json.dumps({"disclosure_passes": passes})] if passes else [])
+    result = _dbt(db, *args)
+    assert result.returncode == 0, result.stdout[-3000:]
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(f"select * from intermediate.{model}").df()
+
+
+SICKNESS_ORGS = {"A": 300, "B": 1000, "C": 5000, "D": 300, "E": 150, "F": 160, "M": 100, "G": 2000, "H": 3000,
+                 "K": 4000, "L": 5000, "Z": 90}
+SICKNESS_STAFF_GROUPS = [("B", "Nurses", 600), ("B", "Admin", 400), ("D", "Nurses", 300), ("C", "Nurses", 200),
+                         ("C", "Admin", 4800)]
+# (org, ICS as at April 2024, ICS today): M moved from QDD to QEE; Z is outside any ICS
+SICKNESS_PLACEMENT = [("A", "QAA", "QAA"), ("B", "QAA", "QAA"), ("C", "QAA", "QAA"), ("D", "QBB", "QBB"),
+                      ("E", "QCC", "QCC"), ("F", "QCC", "QCC"), ("M", "QDD", "QEE"), ("G", "QDD", "QDD"),
+                      ("H", "QDD", "QDD"), ("K", "QEE", "QEE"), ("L", "QEE", "QEE")]
+
+
+def _values(rows) -> str:
+    return "select * from (values " + ", ".join(
+        "(" + ", ".join(f"'{v}'" if isinstance(v, str) else str(v) for v in row) + ")" for row in rows) + ")"
+
+
+def sickness_scenario(db: Path, passes: int | None = None) -> System:
+    ics_days = {}
+    for org, as_at, current in SICKNESS_PLACEMENT:
+        for basis, icb in (("as_at", as_at), ("current", current)):
+            ics_days[(icb, basis)] = ics_days.get((icb, basis), 0) + SICKNESS_ORGS[org]
+    placement = [(o, basis, icb) for o, a, c in SICKNESS_PLACEMENT for basis, icb in (("as_at", a), ("current", c))]
+    out = _run_model(db, "int_sickness__disclosure", {
+        "int_sickness__org_monthly": _values([(o, d) for o, d in SICKNESS_ORGS.items()]).replace(
+            "select * from", "select col0 as org_code, date '2024-04-01' as period_month, col1::double as fte_days_available from"),
+        "int_sickness__org_staff_group_monthly": _values(SICKNESS_STAFF_GROUPS).replace(
+            "select * from", "select col0 as org_code, date '2024-04-01' as period_month, col1 as staff_group, "
+                             "col2::double as fte_days_available from"),
+        "int_sickness__ics_monthly": _values([(i, b, d) for (i, b), d in ics_days.items()]).replace(
+            "select * from", "select col0 as icb_code, col1 as boundary_basis, date '2024-04-01' as period_month, "
+                             "col2::double as fte_days_available from"),
+        "int_sickness__org_placement": _values(placement).replace(
+            "select * from", "select col0 as org_code, date '2024-04-01' as period_month, col1 as boundary_basis, "
+                             "col2 as icb_code from"),
+    }, passes)
+    withheld = {}
+    for r in out.itertuples():
+        if r.cell_level == "organisation":
+            withheld[f"org|{r.org_code}"] = r.suppressed
+        elif r.cell_level == "staff_group":
+            withheld[f"sg|{r.org_code}|{r.staff_group}"] = r.suppressed
+        else:
+            withheld[f"ics|{r.boundary_basis}|{r.icb_code}"] = r.suppressed
+    truth = {f"org|{o}": d for o, d in SICKNESS_ORGS.items()}
+    truth |= {f"sg|{o}|{g}": d for o, g, d in SICKNESS_STAFF_GROUPS}
+    truth |= {f"ics|{b}|{i}": d for (i, b), d in ics_days.items()}
+    relations = [Relation(f"org|{o}", tuple(f"sg|{o}|{g}" for oo, g, _ in SICKNESS_STAFF_GROUPS if oo == o))
+                 for o in {o for o, _, _ in SICKNESS_STAFF_GROUPS}]
+    relations += [Relation(f"ics|{b}|{i}", tuple(f"org|{o}" for o, bb, ii in placement if (ii, bb) == (i, b)))
+                  for (i, b) in ics_days]
+    assert set(withheld) == set(truth), "every cell comes out of disclosure control once"
+    values = {cell: (None if withheld[cell] else float(value)) for cell, value in truth.items()}
+    return System("sickness days available", values, tuple(relations))
+
+
+def test_sickness_disclosure_survives_the_attack_on_every_relation(tmp_path):
+    """A small organisation in an ICS whose complement has staff groups (QAA, where C's small staff group needs
+    a complement of its own), a small organisation alone in its ICS (QBB), an ICS below the threshold itself
+    (QCC), an organisation that moved ICS (QDD -> QEE) and a small body outside any ICS (Z)."""
+    system = sickness_scenario(tmp_path / "build.duckdb")
+    assert attack(system) == []
+    withheld = {cell for cell, value in system.values.items() if value is None}
+    assert {"org|A", "org|B", "sg|B|Admin", "sg|C|Admin", "org|D", "ics|as_at|QBB", "ics|current|QCC", "org|M",
+            "ics|current|QDD", "ics|as_at|QEE", "org|Z"} <= withheld
+
+
+def test_one_pass_of_complementary_suppression_is_not_enough(tmp_path):
+    """The same scenario with a single pass: the attacker works withheld cells out, so the test has teeth."""
+    recovered = {r.cell for r in attack(sickness_scenario(tmp_path / "build.duckdb", passes=1))}
+    assert "org|A" in recovered or "org|D" in recovered or "org|M" in recovered
+
+
+def test_survey_disclosure_survives_the_attack(tmp_path):
+    """A small survey organisation (A in X), an organisation that moved ICS between fieldwork and today (J: V ->
+    W), a small ICS (Z, one small member) and a small pulse cell (B's pulse in X)."""
+    staff = {"A": 5, "B": 30, "C": 20, "G": 5, "J": 6, "K": 100, "L": 50, "M": 25, "N": 60}
+    pulse = {"A": 12, "B": 9}
+    placement = [("A", "X", "X"), ("B", "X", "X"), ("C", "X", "X"), ("G", "Z", "Z"), ("J", "V", "W"),
+                 ("K", "V", "V"), ("L", "V", "V"), ("M", "W", "W"), ("N", "W", "W")]
+    rows = [(o, b, i) for o, a, c in placement for b, i in (("as_at", a), ("current", c))]
+    out = _run_model(tmp_path / "build.duckdb", "int_survey__disclosure", {
+        "int_survey__org_yearly": _values(list(staff.items())).replace(
+            "select * from", "select col0 as org_code, 2024 as survey_year, col1 as n_respondents from"),
+        "int_pulse__org_yearly": _values(list(pulse.items())).replace(
+            "select * from", "select col0 as org_code, 2024 as pulse_year, col1 as pulse_n_responses from"),
+        "int_survey__org_boundaries": _values(rows).replace(
+            "select * from", "select col0 as org_code, 2024 as survey_year, col1 as boundary_basis, col2 as icb_code from"),
+    })
+    for series, counts in (("staff_survey", staff), ("pulse", pulse)):
+        cells = out[out.series == series]
+        values, relations = {}, {}
+        for r in cells.itertuples():
+            if r.cell_level == "organisation":
+                values[f"org|{r.org_code}"] = None if r.suppressed else float(counts[r.org_code])
+            else:
+                values[f"ics|{r.boundary_basis}|{r.icb_code}"] = None if r.suppressed else float(r.n_responses)
+        for o, b, i in rows:
+            if o in counts:
+                relations.setdefault(f"ics|{b}|{i}", []).append(f"org|{o}")
+        system = System(series, values, tuple(Relation(t, tuple(p)) for t, p in relations.items()))
+        assert attack(system) == [], series
+    assert set(out[out.suppressed & (out.cell_level == "ics")].icb_code) >= {"Z", "V", "W"}
+
+
+# --- the published tiny warehouse and the mart gate ---------------------------------------------------------
+
+def test_the_published_tiny_warehouse_survives_the_attack(published_tiny):
+    with duckdb.connect(str(published_tiny.build_db), read_only=True) as con:
+        for table in ("ics_sickness_monthly", "ics_psychological_safety"):
+            frame, notes = attack_frame(con, table)
+            assert notes == (), notes  # the attacker's relations are the marts' own: every known total adds up
+            assert frame.recovered_by.isna().all(), frame[frame.recovered_by.notna()].head()
+
+
+@pytest.fixture
+def gate_home(published_tiny, tmp_path, monkeypatch):
+    return copy_home(published_tiny, tmp_path / "home", monkeypatch)
+
+
+def test_the_mart_gate_blocks_a_publish_the_attacker_breaks(gate_home, tmp_path):
+    """Withhold one organisation-month with no complement: ICS total minus the others gives it away."""
+    contracts = mart_contracts(load_manifest(dbt_project.manifest_path))
+    limits = disclosure_limits({})
+    with duckdb.connect(str(gate_home.build_db)) as con:
+        gate = Gate("test", tmp_path / "docs", "test-run")
+        assert validate_disclosure(con, gate, contracts["ics_sickness_monthly"], limits).success
+        # an organisation-month in an ICS-month (as at) where nothing is withheld yet
+        org, month = con.execute("""
+            with members as (
+                select p.org_code, p.period_month, p.icb_code,
+                    bool_or(o.suppressed) over (partition by p.icb_code, p.period_month) as any_withheld
+                from intermediate.int_sickness__org_placement as p
+                inner join marts.org_sickness_monthly as o using (org_code, period_month)
+                where p.boundary_basis = 'as_at' and o.staff_group = 'All staff groups'
+            )
+            select m.org_code, m.period_month from members as m
+            inner join marts.ics_sickness_monthly as i
+                on i.icb_code = m.icb_code and i.period_month = m.period_month and i.boundary_basis = 'as_at'
+            where not m.any_withheld and not i.suppressed
+            order by m.period_month, m.org_code limit 1""").fetchone()
+        con.execute("""update marts.org_sickness_monthly set suppressed = true, fte_days_lost = null,
+            fte_days_available = null, sickness_rate = null where org_code = ? and period_month = ?""", [org, month])
+        verdict = validate_disclosure(con, gate, contracts["ics_sickness_monthly"], limits)
+    [failure] = verdict.failures
+    assert failure.column == "(withheld cells)" and "differencing attack" in failure.rule
+    assert any(f"org|{org}|{month}" in example for example in failure.examples)
+
+
+def test_the_mart_gate_blocks_a_nan_or_infinity_in_a_mart(gate_home, tmp_path):
+    contracts = mart_contracts(load_manifest(dbt_project.manifest_path))
+    rules = mart_rules("QZZ")
+    with duckdb.connect(str(gate_home.build_db)) as con:
+        gate = Gate("test", tmp_path / "docs", "test-run")
+        assert validate_contract(con, gate, contracts["ics_turnover_monthly"], rules).success
+        con.execute("update marts.ics_turnover_monthly set leaver_rate = 'nan'::double, "
+                    "joiner_rate = 'inf'::double where rowid = 0")
+        verdict = validate_contract(con, gate, contracts["ics_turnover_monthly"], rules)
+    failed = {f.column: f for f in verdict.failures if f.rule == "a finite number (not NaN, not +-inf)"}
+    assert set(failed) == {"leaver_rate", "joiner_rate"}
+    assert failed["leaver_rate"].failing.startswith("1 of ")
