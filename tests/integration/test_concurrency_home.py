@@ -113,3 +113,31 @@ def test_a_corrupt_or_missing_serving_file_is_restored_from_the_newest_good_snap
     assert "restored from snapshot" in capsys.readouterr().out
     with duckdb.connect(str(home.serving_db), read_only=True) as con:
         assert con.execute("select max(version) from marts.t").fetchone()[0] == 1
+
+
+WRITER = r"""
+import sys, duckdb
+try:
+    con = duckdb.connect(sys.argv[1])  # read-write, as an analyst's session might be
+except duckdb.Error as err:
+    print("refused:", err, flush=True)
+    sys.exit(0)
+print("open", flush=True)
+sys.stdin.readline()
+"""
+
+
+def test_a_read_write_session_on_serving_does_not_stop_a_publish(home):
+    publish_version(home, 1)
+    session = subprocess.Popen([sys.executable, "-c", WRITER, str(home.serving_db)], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, text=True)
+    try:
+        opened = session.stdout.readline()
+        # as root the read-only mode does not stop the session opening the file; as anyone else it does
+        assert opened.startswith(("open", "refused:")), opened
+        published = publish_version(home, 2)  # compares with, and carries on, the served history
+    finally:
+        session.communicate("\n", timeout=30)
+    assert served_publish_id(home.serving_db) == published.publish_id
+    with duckdb.connect(str(home.serving_db), read_only=True) as con:
+        assert con.execute("select count(*) from meta.publish_log").fetchone()[0] == 2
