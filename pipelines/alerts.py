@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import urllib.request
 
-from .outcomes import RunOutcome
+from .outcomes import RunOutcome, grouped_failures
 
 WEBHOOK_ENV = "WELLBEING_ALERT_WEBHOOK"
 TIMEOUT_SECONDS = 10
@@ -19,8 +19,8 @@ def alert_text(outcome: RunOutcome, home_root: str) -> str:
     """What went wrong, in a few lines: which run, which steps failed, which checks blocked the publish."""
     lines = [f"wellbeing: run {outcome.run_id[:8]} on {home_root} "
              f"({outcome.started_by}) did not publish"]
-    for step in outcome.failed_steps[:MAX_ITEMS]:
-        lines.append(f"- step failed: {step.step} — {step.message}")
+    for steps, message in grouped_failures(outcome.failed_steps)[:MAX_ITEMS]:
+        lines.append(f"- step failed: {', '.join(steps)} — {message}")
     for check in outcome.failed_checks[:MAX_ITEMS]:
         lines.append(f"- check failed: {check.check} on {check.asset} — {check.detail}")
     more = len(outcome.failed_steps) + len(outcome.failed_checks) - 2 * MAX_ITEMS

@@ -91,8 +91,7 @@ def run_outcome(instance: dg.DagsterInstance, run_id: str) -> RunOutcome:
                                                     dg.DagsterEventType.RUN_FAILURE}):
         event = entry.dagster_event
         if event.event_type == dg.DagsterEventType.STEP_FAILURE:
-            error = event.event_specific_data.error
-            failures.append(StepFailure(event.step_key, _first_line(error.message if error else entry.message)))
+            failures.append(StepFailure(event.step_key, _root_cause(event.event_specific_data.error, entry.message)))
         elif event.event_type == dg.DagsterEventType.RUN_FAILURE and not failures:
             # a run that failed before any step (a resource could not start: the home was locked, the disk full)
             failures.append(StepFailure("run", _first_line(entry.message)))
@@ -110,6 +109,23 @@ def recent_outcomes(instance: dg.DagsterInstance, job_name: str, limit: int = 20
     """The job's latest runs, newest first."""
     records = instance.get_run_records(filters=dg.RunsFilter(job_name=job_name), limit=limit)
     return [run_outcome(instance, r.dagster_run.run_id) for r in records]
+
+
+def _root_cause(error, fallback: str | None) -> str:
+    """The error under Dagster's wrappers ("Error occurred while executing op ..."): what actually went wrong."""
+    if error is None:
+        return _first_line(fallback)
+    while error.cause is not None:
+        error = error.cause
+    return _first_line(error.message)
+
+
+def grouped_failures(failures: list[StepFailure]) -> list[tuple[list[str], str]]:
+    """Steps that failed with the same message, together (a full disk fails every step the same way)."""
+    by_message: dict[str, list[str]] = {}
+    for failure in failures:
+        by_message.setdefault(failure.message, []).append(failure.step)
+    return [(steps, message) for message, steps in by_message.items()]
 
 
 def _first_line(message: str | None) -> str:

@@ -3,6 +3,7 @@ Dagster instance (the same record `wellbeing status` reads for runs the sensor, 
 from __future__ import annotations
 
 import contextlib
+import json
 import shutil
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import duckdb
 
+from .backfill import MonthRange
 from .landing import ready_files
 from .outcomes import STARTED_BY_TAG, CheckOutcome, RunOutcome, run_outcome
 from .project import DBT_DIR
@@ -106,9 +108,11 @@ def stage_landing(home: Home, source: Path) -> list[Path]:
 
 
 def run_pipeline(home: Home, log_level: str = "WARNING", started_by: str = "wellbeing run",
-                 on_progress: Callable[[Progress], None] | None = None, wait_seconds: float = 0.0) -> RunReport:
+                 on_progress: Callable[[Progress], None] | None = None, wait_seconds: float = 0.0,
+                 months: MonthRange | None = None) -> RunReport:
     """Load, build, check and publish under the home's lock; the report says what was loaded, which gates
-    failed, what was published. Raises HomeLocked when another process holds the home."""
+    failed, what was published. With `months`, a backfill: only the landing files of those months are loaded.
+    Raises HomeLocked when another process holds the home."""
     import dagster as dg
 
     from .lock import home_lock
@@ -121,6 +125,12 @@ def run_pipeline(home: Home, log_level: str = "WARNING", started_by: str = "well
     run_id = str(uuid.uuid4())
     started = datetime.now(timezone.utc).replace(tzinfo=None)
     files_total = len(ready_files(home, time.time()).ready)
+    run_config: dict = {"loggers": {"console": {"config": {"log_level": log_level}}}}
+    if months:
+        start, end = (f"{y}-{m:02d}" for y, m in (months.start, months.end))
+        run_config["resources"] = {"home": {"config": {"root": str(home.root), "backfill_from": start,
+                                                       "backfill_to": end}}}
+        started_by = f"{started_by} {months}"
     with home_lock(home, "run", wait_seconds), dg.DagsterInstance.get() as instance:
         restore_serving(home)
         watcher = _Watcher(instance, run_id, home, files_total, job, on_progress)
@@ -128,7 +138,7 @@ def run_pipeline(home: Home, log_level: str = "WARNING", started_by: str = "well
         with open(home.reports / "last_run.log", "w") as log, contextlib.redirect_stdout(log), watcher:
             job.execute_in_process(
                 instance=instance, raise_on_error=False, run_id=run_id, tags={STARTED_BY_TAG: started_by},
-                run_config={"loggers": {"console": {"config": {"log_level": log_level}}}})
+                run_config=run_config)
         return RunReport(run_outcome(instance, run_id), _files_logged_since(home, started))
 
 
@@ -174,7 +184,8 @@ class _Watcher:
         starts = [e.step_key for e in events if e.event_type == dg.DagsterEventType.STEP_START]
         progress = Progress(
             stage=_stage(starts[-1]) if starts else "starting",
-            files_done=max(0, self.files_total - len(ready_files(self.home, time.time()).ready)),
+            files_done=max(0, self.files_total - len(ready_files(self.home, time.time()).ready)
+                           - _held_count(self.home)),
             files_total=self.files_total,
             models_built=sum(e.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION
                              and e.asset_key in self.model_keys for e in events),
@@ -184,6 +195,10 @@ class _Watcher:
         if progress != self.last:
             self.last = progress
             self.on_progress(progress)
+
+
+def _held_count(home: Home) -> int:
+    return sum(p.is_file() for p in home.held.rglob("*")) if home.held.exists() else 0
 
 
 def _stage(step_key: str) -> str:
@@ -225,12 +240,14 @@ def published_status(home: Home) -> dict | None:
             "order by published_at desc limit 1").fetchone()
         checks = con.execute("select count(*), count(*) filter (where passed) from meta.check_results "
                              "where publish_id = ?", [publish_id]).fetchone()
-        icss = con.execute("select count(distinct icb_code) from marts.ics_sickness_monthly").fetchone()[0]
         freshness = con.execute("""select format, latest_period, age_months, max_age_months, status
                                    from meta.source_freshness where status = 'stale' order by format""").fetchall()
-    import json
-
     return {"publish_id": publish_id, "published_at": str(published_at), "tables": json.loads(tables),
-            "files_loaded": files, "checks": checks[0], "checks_passed": checks[1], "icss": icss,
+            "files_loaded": files, "checks": checks[0], "checks_passed": checks[1],
             "stale": [dict(zip(("format", "latest_period", "age_months", "max_age_months", "status"), r))
                       for r in freshness]}
+
+
+def icss_covered(home: Home) -> int:
+    with duckdb.connect(str(home.serving_db), read_only=True) as con:
+        return con.execute("select count(distinct icb_code) from marts.ics_sickness_monthly").fetchone()[0]

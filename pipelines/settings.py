@@ -34,6 +34,11 @@ class Home:
         return self.root / "quarantine"
 
     @property
+    def held(self) -> Path:
+        """Landing files a backfill left out, waiting to go back to landing when it ends."""
+        return self.root / "held"
+
+    @property
     def warehouse(self) -> Path:
         return self.root / "warehouse"
 

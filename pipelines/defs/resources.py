@@ -9,6 +9,8 @@ from dagster_duckdb import DuckDBResource
 from pydantic import PrivateAttr
 
 from ..alerts import WEBHOOK_ENV, alert_text, post_alert
+from ..backfill import MonthRange, hold_outside, release_held
+from ..keys import load_key
 from ..lock import HomeLocked, home_lock
 from ..outcomes import RunOutcome, StepFailure, run_outcome
 from ..project import dbt_project
@@ -25,6 +27,9 @@ class HomeResource(dg.ConfigurableResource):
 
     root: str
     lock_wait_seconds: float = RUN_LOCK_WAIT_SECONDS
+    # a backfill: only the landing files of these months (YYYY-MM, inclusive) are loaded by this run
+    backfill_from: str = ""
+    backfill_to: str = ""
     _held: ExitStack = PrivateAttr(default_factory=ExitStack)
 
     @property
@@ -39,6 +44,11 @@ class HomeResource(dg.ConfigurableResource):
             self._alert(RunOutcome(run_id, "FAILURE", None, "run", [], [StepFailure("lock", str(err))], None),
                         context)
             raise
+        release_held(self.home)  # files a killed backfill left aside go back first
+        if self.backfill_from or self.backfill_to:
+            months = MonthRange.parse(self.backfill_from, self.backfill_to)
+            held = hold_outside(self.home, months, load_key(self.home))
+            context.log.info(f"backfill {months}: {len(held)} landing files outside it wait in {self.home.held}")
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         try:
@@ -47,7 +57,10 @@ class HomeResource(dg.ConfigurableResource):
                 if outcome.failed_steps or outcome.failed_checks:
                     self._alert(outcome, context)
         finally:
-            self._held.close()
+            try:
+                release_held(self.home)
+            finally:
+                self._held.close()
 
     def _alert(self, outcome: RunOutcome, context: dg.InitResourceContext) -> None:
         webhook = os.environ.get(WEBHOOK_ENV)
