@@ -10,7 +10,7 @@ setup: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -c requirements.txt -e ".[test]"
-	cd dbt && WELLBEING_BUILD_DB=$(CURDIR)/$(VENV)/parse.duckdb ../$(BIN)/dbt parse --quiet --profiles-dir .
+	cd dbt && WELLBEING_BUILD_DB=$(CURDIR)/$(VENV)/parse.duckdb ../$(BIN)/dbt parse --quiet --log-level-file none --profiles-dir .
 	touch $@
 
 demo: setup

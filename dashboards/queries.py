@@ -1,53 +1,404 @@
-"""Every read the dashboard makes: short-lived read-only connections to serving.duckdb, nothing else.
+"""Every read the dashboard makes, and nothing else: SQL over the published serving database.
 
-A connection is opened per query and closed at once, so a publish (an atomic rename) is never blocked and
-the next query sees the new snapshot.
+Each query opens a short-lived read-only connection and closes it at once, so a publish (an atomic rename)
+is never blocked. Results are cached per published snapshot: the cache key holds the serving file's path,
+inode, size and modification time, so the first read after a publish goes to the new file. (DuckDB caches
+database instances by path inside a process: a connection kept open would keep serving the old file.)
 """
 from __future__ import annotations
 
+import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import polars as pl
+import streamlit as st
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+MANIFEST = REPO_ROOT / "dbt" / "target" / "manifest.json"
+# dim_ics has one row per code and validity interval: the latest names the ICS
+LATEST_ICS = """(select * from marts.dim_ics qualify row_number() over (
+                    partition by icb_code order by valid_from desc) = 1)"""
+
+
+def home_path() -> Path:
+    return Path(os.environ.get("WELLBEING_HOME", ".wellbeing"))
 
 
 def serving_path() -> Path:
-    home = Path(os.environ.get("WELLBEING_HOME", ".wellbeing"))
-    return Path(os.environ.get("WELLBEING_SERVING_DB", home / "warehouse" / "serving.duckdb"))
+    return Path(os.environ.get("WELLBEING_SERVING_DB", home_path() / "warehouse" / "serving.duckdb"))
 
 
-def _query(sql: str, params: list | None = None) -> pl.DataFrame:
+@dataclass(frozen=True)
+class Snapshot:
+    """The published file as it is now: a new publish (a new inode and mtime) is a new snapshot."""
+
+    path: str
+    inode: int
+    size: int
+    mtime_ns: int
+
+
+def current_snapshot() -> Snapshot | None:
+    path = serving_path()
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return Snapshot(str(path), stat.st_ino, stat.st_size, stat.st_mtime_ns)
+
+
+def cached(query, *args):
+    """query(*args), cached for the snapshot served now."""
+    return _cached(query.__name__, current_snapshot(), *args)
+
+
+@st.cache_data(max_entries=512, show_spinner=False)
+def _cached(name: str, snapshot: Snapshot | None, *args):
+    return QUERIES[name](*args)
+
+
+def _query(sql: str, params: list | None = None, attach_previous: Path | None = None) -> pl.DataFrame:
     with duckdb.connect(str(serving_path()), read_only=True) as con:
+        if attach_previous is not None:
+            con.execute(f"attach '{str(attach_previous).replace(chr(39), chr(39) * 2)}' as previous (read_only)")
         return con.sql(sql, params=params or None).pl()
 
 
-def latest_publish() -> dict:
-    return _query("select publish_id, published_at from meta.publish_log order by published_at desc limit 1").row(0, named=True)
+# --- the snapshot -------------------------------------------------------------------------------------------
+
+def publish_log() -> pl.DataFrame:
+    """Every publish this snapshot records, newest first."""
+    return _query("""select publish_id, published_at, run_id, rows_published, files_loaded, tables, vars
+                     from meta.publish_log order by published_at desc""")
 
 
-def sickness_latest(basis: str) -> pl.DataFrame:
-    """Each ICS's latest month, worst first."""
+def min_respondents() -> int:
+    """The survey threshold in force for this snapshot (recorded with the publish)."""
+    log = publish_log()
+    settings = json.loads(log["vars"][0] or "{}") if log.height else {}
+    return int(settings.get("disclosure", {}).get("min_respondents", 11))
+
+
+def regions() -> pl.DataFrame:
+    return _query(f"""select distinct region_code, coalesce(region_name, region_code) as region_name
+                      from {LATEST_ICS} where region_code is not null order by region_name""")
+
+
+def months(basis: str) -> pl.DataFrame:
+    return _query("""select distinct period_month from marts.ics_sickness_monthly where boundary_basis = ?
+                     order by period_month desc""", [basis])
+
+
+# --- overview -----------------------------------------------------------------------------------------------
+
+def overview(basis: str, month) -> pl.DataFrame:
+    """One row per ICS with figures in `month`: BRI, the survey year behind it, sickness, leavers, social care."""
+    return _query(f"""
+        with icss as (
+            select icb_code from marts.ics_sickness_monthly where boundary_basis = $basis and period_month = $month
+            union select icb_code from marts.ics_burnout_risk where boundary_basis = $basis and period_month = $month
+            union select icb_code from marts.ics_turnover_monthly where boundary_basis = $basis and period_month = $month)
+        select i.icb_code, d.icb_name, d.region_code, coalesce(d.region_name, d.region_code) as region_name,
+               d.valid_to, d.successor_icb_code,
+               r.bri, r.bri_band, r.bri_reason, r.bri_dominant_component, r.n_components,
+               r.survey_year_used, r.survey_staleness_months, r.social_care_year_used,
+               r.c_burnout_rank, r.c_psych_safety_deficit_rank, r.c_stress_rank, r.c_sickness_rank,
+               r.c_mh_absence_rank, r.c_leavers_rank, r.c_social_care_turnover_rank,
+               p.suppressed as survey_suppressed, p.n_respondents_label, p.psi_pct_positive, p.psi_pct_positive_lower,
+               p.psi_pct_positive_upper, p.psi_pct_positive_change, p.psi_pct_positive_significant,
+               b.pct_high_burnout, b.burnout_pct_often_always, b.pct_unwell_stress,
+               s.sickness_rate, s.sickness_rate_12m, s.sickness_rate_12m_reason, s.spc_signal as sickness_spc_signal,
+               s.spc_reason as sickness_spc_reason, s.mh_absence_share,
+               t.leaver_rate, t.leaver_rate_12m, t.leaver_rate_12m_reason, t.spc_signal as leaver_spc_signal,
+               t.spc_reason as leaver_spc_reason,
+               c.suppressed as social_care_suppressed, c.asc_turnover_rate, c.asc_vacancy_rate
+        from icss i
+        left join {LATEST_ICS} d using (icb_code)
+        left join marts.ics_burnout_risk r
+            on r.icb_code = i.icb_code and r.boundary_basis = $basis and r.period_month = $month
+        left join marts.ics_sickness_monthly s
+            on s.icb_code = i.icb_code and s.boundary_basis = $basis and s.period_month = $month
+        left join marts.ics_turnover_monthly t
+            on t.icb_code = i.icb_code and t.boundary_basis = $basis and t.period_month = $month
+        left join marts.ics_psychological_safety p
+            on p.icb_code = i.icb_code and p.boundary_basis = $basis and p.survey_year = r.survey_year_used
+        left join marts.ics_burnout_survey b
+            on b.icb_code = i.icb_code and b.boundary_basis = $basis and b.survey_year = r.survey_year_used
+        left join marts.ics_social_care c
+            on c.icb_code = i.icb_code and c.boundary_basis = $basis and c.year = r.social_care_year_used
+        order by r.bri desc nulls last, d.icb_name""", {"basis": basis, "month": month})
+
+
+def national_month(basis: str, month) -> pl.DataFrame:
     return _query("""
-        select icb_code, icb_name, region_code, period_month, sickness_rate, sickness_rate_12m, n_orgs
-        from marts.ics_sickness_monthly
-        where boundary_basis = ?
-          and period_month = (select max(period_month) from marts.ics_sickness_monthly)
-        order by sickness_rate desc""", [basis])
+        select s.period_month, s.sickness_rate, s.sickness_rate_12m, s.mh_absence_share, t.leaver_rate, t.leaver_rate_12m
+        from marts.national_sickness_monthly s
+        left join marts.national_turnover_monthly t using (period_month, boundary_basis)
+        where s.boundary_basis = ? and s.period_month = ?""", [basis, month])
 
 
-def sickness_trend(icb_code: str, basis: str) -> pl.DataFrame:
+# --- ICS page -----------------------------------------------------------------------------------------------
+
+def ics_choices(basis: str) -> pl.DataFrame:
+    """ICSs with figures on this basis, abolished ones included (with what became of them)."""
+    return _query(f"""
+        with seen as (
+            select icb_code, min(period_month) as first_month, max(period_month) as last_month
+            from marts.ics_sickness_monthly where boundary_basis = ? group by icb_code)
+        select s.icb_code, coalesce(d.icb_name, s.icb_code) as icb_name, d.valid_to, d.successor_icb_code,
+               succ.icb_name as successor_name, s.first_month, s.last_month
+        from seen s
+        left join {LATEST_ICS} d using (icb_code)
+        left join {LATEST_ICS} succ on succ.icb_code = d.successor_icb_code
+        order by d.valid_to nulls first, icb_name""", [basis])
+
+
+def ics_lifecycle(icb_code: str) -> pl.DataFrame:
+    """The ICS's own intervals and the ICSs that were merged into it."""
     return _query("""
-        select period_month, sickness_rate, sickness_rate_12m
-        from marts.ics_sickness_monthly
+        select 'self' as relation, icb_code, icb_name, icb_long_name, region_code, region_name, valid_from, valid_to,
+               successor_icb_code, split_into_icb_codes, current_icb_code
+        from marts.dim_ics where icb_code = $code
+        union all
+        select 'predecessor', icb_code, icb_name, icb_long_name, region_code, region_name, valid_from, valid_to,
+               successor_icb_code, split_into_icb_codes, current_icb_code
+        from marts.dim_ics where successor_icb_code = $code and icb_code <> $code
+        order by relation desc, valid_from""", {"code": icb_code})
+
+
+def sickness_series(icb_code: str, basis: str) -> pl.DataFrame:
+    return _query("""
+        select s.period_month, s.sickness_rate, s.sickness_rate_12m, s.sickness_rate_12m_reason, s.mh_absence_share,
+               s.reason_unknown_share, s.spc_centre, s.spc_lower_limit, s.spc_upper_limit, s.spc_rule, s.spc_signal,
+               s.spc_reason, n.sickness_rate as england_sickness_rate, n.mh_absence_share as england_mh_absence_share
+        from marts.ics_sickness_monthly s
+        left join marts.national_sickness_monthly n using (period_month, boundary_basis)
+        where s.icb_code = ? and s.boundary_basis = ?
+        order by s.period_month""", [icb_code, basis])
+
+
+def turnover_series(icb_code: str, basis: str) -> pl.DataFrame:
+    return _query("""
+        select t.period_month, t.leaver_rate, t.leaver_rate_12m, t.leaver_rate_12m_reason, t.joiner_rate,
+               t.stability_index, t.spc_centre, t.spc_lower_limit, t.spc_upper_limit, t.spc_rule, t.spc_signal,
+               t.spc_reason, n.leaver_rate as england_leaver_rate
+        from marts.ics_turnover_monthly t
+        left join marts.national_turnover_monthly n using (period_month, boundary_basis)
+        where t.icb_code = ? and t.boundary_basis = ?
+        order by t.period_month""", [icb_code, basis])
+
+
+def survey_series(icb_code: str, basis: str) -> pl.DataFrame:
+    return _query("""
+        select p.survey_year, p.suppressed, p.n_respondents_label, p.weighting,
+               p.psi_pct_positive, p.psi_pct_positive_lower, p.psi_pct_positive_upper, p.psi_pct_positive_change,
+               p.psi_pct_positive_significant, p.psi_score, p.psi_org_min, p.psi_org_max, p.n_orgs_in_spread,
+               coalesce(b.pct_high_burnout, b.burnout_pct_often_always) as burnout_pct,
+               coalesce(b.pct_high_burnout_lower, b.burnout_pct_often_always_lower) as burnout_pct_lower,
+               coalesce(b.pct_high_burnout_upper, b.burnout_pct_often_always_upper) as burnout_pct_upper,
+               case when b.pct_high_burnout is not null then 'high burnout (CBI 50+)'
+                    when b.burnout_pct_often_always is not null then 'often or always burnt out' end as burnout_measure,
+               b.pct_unwell_stress, b.pct_unwell_stress_lower, b.pct_unwell_stress_upper
+        from marts.ics_psychological_safety p
+        full join marts.ics_burnout_survey b using (icb_code, boundary_basis, survey_year)
         where icb_code = ? and boundary_basis = ?
-        order by period_month""", [icb_code, basis])
+        order by survey_year""", [icb_code, basis])
 
 
-def national_sickness_trend(basis: str) -> pl.DataFrame:
-    """England (all ICSs) as a ratio of sums, for comparison."""
+def bri_series(icb_code: str, basis: str) -> pl.DataFrame:
     return _query("""
-        select period_month, 100 * sum(fte_days_lost) / sum(fte_days_available) as sickness_rate
-        from marts.ics_sickness_monthly
-        where boundary_basis = ?
-        group by period_month order by period_month""", [basis])
+        select period_month, bri, bri_band, bri_reason, n_components, bri_dominant_component,
+               c_burnout_rank, c_psych_safety_deficit_rank, c_stress_rank, c_sickness_rank, c_mh_absence_rank,
+               c_leavers_rank, c_social_care_turnover_rank
+        from marts.ics_burnout_risk where icb_code = ? and boundary_basis = ? order by period_month""",
+                  [icb_code, basis])
+
+
+def social_care_beside_nhs(icb_code: str, basis: str) -> pl.DataFrame:
+    """Skills for Care's yearly turnover beside the NHS 12-month leaver rate of the last month of that year."""
+    return _query("""
+        with nhs as (
+            select year(period_month) as year, arg_max(leaver_rate_12m, period_month) as nhs_leaver_rate_12m,
+                   max(period_month) as nhs_month
+            from marts.ics_turnover_monthly where icb_code = $code and boundary_basis = $basis group by all)
+        select c.year, c.suppressed, c.n_las, c.n_las_withheld, c.n_workers, c.asc_turnover_rate,
+               c.asc_vacancy_rate, c.asc_sickness_days_per_worker, nhs.nhs_leaver_rate_12m, nhs.nhs_month
+        from marts.ics_social_care c left join nhs using (year)
+        where c.icb_code = $code and c.boundary_basis = $basis order by c.year""",
+                  {"code": icb_code, "basis": basis})
+
+
+def member_organisations(icb_code: str, basis: str, month) -> pl.DataFrame:
+    """The ICS's organisations that month (all staff groups) beside England's rate for their peer group."""
+    return _query(f"""
+        with members as (
+            select o.* from marts.org_sickness_monthly o
+            where o.period_month = $month and o.staff_group = (
+                      select any_value(staff_group) from marts.national_sickness_peer_monthly where is_all_staff)
+              and ($basis = 'as_at' and o.icb_code = $code
+                   or $basis = 'current' and o.org_code in (
+                       select org_code from marts.dim_organisation where is_latest_membership and current_icb_code = $code)))
+        select m.org_code, m.org_name, m.org_type, m.suppressed, m.suppression_reason, m.sickness_rate,
+               m.sickness_rate_12m, m.sickness_rate_12m_reason, m.mh_absence_share,
+               peer.sickness_rate as peer_sickness_rate, peer.n_orgs as peer_n_orgs
+        from members m
+        left join marts.national_sickness_peer_monthly peer
+            on peer.org_type = m.org_type and peer.staff_group = m.staff_group and peer.period_month = m.period_month
+        order by m.org_type, m.org_name""", {"code": icb_code, "basis": basis, "month": month})
+
+
+def member_survey(icb_code: str, basis: str, survey_year: int) -> pl.DataFrame:
+    return _query("""
+        select p.org_code, p.org_name, p.suppressed, p.suppression_reason, p.n_respondents_label,
+               p.psi_pct_positive, p.psi_pct_positive_lower, p.psi_pct_positive_upper,
+               b.burnout_pct_often_always, b.pct_high_burnout, b.pct_unwell_stress
+        from marts.org_psychological_safety p
+        left join marts.org_burnout_survey b using (org_code, survey_year)
+        where p.survey_year = $year
+          and ($basis = 'as_at' and p.icb_code = $code
+               or $basis = 'current' and p.org_code in (
+                   select org_code from marts.dim_organisation where is_latest_membership and current_icb_code = $code))
+        order by p.org_name""", {"code": icb_code, "basis": basis, "year": survey_year})
+
+
+def organisation_series(org_code: str) -> pl.DataFrame:
+    """One organisation's monthly sickness (all staff groups) beside England's rate for its peer group."""
+    return _query("""
+        select o.period_month, o.org_type, o.suppressed, o.suppression_reason, o.sickness_rate,
+               peer.sickness_rate as peer_sickness_rate
+        from marts.org_sickness_monthly o
+        join marts.national_sickness_peer_monthly peer
+            on peer.org_type = o.org_type and peer.staff_group = o.staff_group and peer.period_month = o.period_month
+        where o.org_code = ? and peer.is_all_staff
+        order by o.period_month""", [org_code])
+
+
+def organisation_staff_groups(org_code: str, month) -> pl.DataFrame:
+    return _query("""
+        select o.staff_group, o.suppressed, o.suppression_reason, o.sickness_rate, o.sickness_rate_12m,
+               o.sickness_rate_12m_reason, peer.sickness_rate as peer_sickness_rate, peer.is_all_staff
+        from marts.org_sickness_monthly o
+        left join marts.national_sickness_peer_monthly peer
+            on peer.org_type = o.org_type and peer.staff_group = o.staff_group and peer.period_month = o.period_month
+        where o.org_code = ? and o.period_month = ?
+        order by peer.is_all_staff desc nulls last, o.staff_group""", [org_code, month])
+
+
+# --- alerts -------------------------------------------------------------------------------------------------
+
+ALERT_FLAGS = """
+    select icb_code, boundary_basis, 'bri_high' as alert_reason, period_month, bri_band = 'high' as raised
+    from marts.ics_burnout_risk
+    union all
+    select icb_code, boundary_basis, 'sickness_special_cause_concern', period_month,
+           spc_signal = 'special_cause_concern' from marts.ics_sickness_monthly
+    union all
+    select icb_code, boundary_basis, 'leavers_special_cause_concern', period_month,
+           spc_signal = 'special_cause_concern' from marts.ics_turnover_monthly"""
+
+
+def alerts(basis: str) -> pl.DataFrame:
+    """Active alerts with their evidence and since when: the first month of the unbroken run of months the
+    series has raised the same reason, up to the latest (the survey reason is dated by its survey year)."""
+    return _query(f"""
+        with flags as ({ALERT_FLAGS}),
+        last_clear as (
+            select icb_code, boundary_basis, alert_reason, max(period_month) filter (where not raised) as cleared
+            from flags group by all),
+        since as (
+            select f.icb_code, f.boundary_basis, f.alert_reason, min(f.period_month) as since_month
+            from flags f join last_clear c using (icb_code, boundary_basis, alert_reason)
+            where f.raised and f.period_month > coalesce(c.cleared, date '1900-01-01') group by all)
+        select a.icb_code, coalesce(a.icb_name, a.icb_code) as icb_name, a.region_code, a.alert_reason,
+               a.period_month, a.survey_year, since.since_month, a.measure, a.value, a.previous_value,
+               a.spc_centre, a.spc_lower_limit, a.spc_upper_limit, a.spc_rule, a.z_score, a.bri, a.bri_band,
+               a.bri_dominant_component, a.evidence
+        from marts.ics_alerts a
+        left join since using (icb_code, boundary_basis, alert_reason)
+        where a.boundary_basis = ?
+        order by a.alert_reason, icb_name""", [basis])
+
+
+def previous_snapshot() -> Path | None:
+    """The kept snapshot published just before the one served now (None after the first publish)."""
+    log = publish_log()
+    if log.height < 2:
+        return None
+    path = serving_path().parent / "snapshots" / f"serving-{log['publish_id'][1]}.duckdb"
+    return path if path.exists() else None
+
+
+def alert_changes(basis: str) -> pl.DataFrame:
+    """Alerts raised or cleared since the previous publish (empty when there is none to compare with)."""
+    previous = previous_snapshot()
+    if previous is None:
+        return pl.DataFrame(schema={"change": pl.String, "icb_code": pl.String, "icb_name": pl.String,
+                                    "alert_reason": pl.String})
+    return _query("""
+        with now as (select icb_code, icb_name, alert_reason from marts.ics_alerts where boundary_basis = $b),
+             before as (select icb_code, icb_name, alert_reason from previous.marts.ics_alerts where boundary_basis = $b)
+        select 'new' as change, * from (select * from now except select * from before)
+        union all
+        select 'cleared', * from (select * from before except select * from now)
+        order by change desc, icb_name""", {"b": basis}, attach_previous=previous)
+
+
+def table_changes() -> pl.DataFrame:
+    """Rows per published table now and at the previous publish."""
+    log = publish_log()
+    now = json.loads(log["tables"][0]) if log.height else {}
+    before = json.loads(log["tables"][1]) if log.height > 1 else {}
+    return pl.DataFrame({"table": list(now), "rows_now": list(now.values()),
+                         "rows_before": [before.get(t) for t in now]},
+                        schema={"table": pl.String, "rows_now": pl.Int64, "rows_before": pl.Int64})
+
+
+# --- data & quality -----------------------------------------------------------------------------------------
+
+def check_results() -> pl.DataFrame:
+    """The checks behind the publish served now."""
+    return _query("""
+        select asset, check_name, passed, severity, detail from meta.check_results
+        where publish_id = (select max(publish_id) from meta.publish_log)
+        order by passed, asset, check_name""")
+
+
+def source_freshness() -> pl.DataFrame:
+    return _query("""select source_family, format, raw_table, files_loaded, files_rejected, files_duplicate,
+                            rows_in_raw, latest_period, last_loaded_at
+                     from meta.source_freshness order by source_family, format""")
+
+
+def rejected_files() -> pl.DataFrame:
+    """Files the pipeline quarantined, with the first line of their reason (it names file, row and column)."""
+    quarantine = serving_path().parent.parent / "quarantine"
+    rows = []
+    for reason in sorted(quarantine.glob("*.reason.txt")):
+        text = reason.read_text(errors="replace").strip().splitlines()
+        rows.append({"file": reason.name.removesuffix(".reason.txt"), "reason": text[0] if text else ""})
+    return pl.DataFrame(rows, schema={"file": pl.String, "reason": pl.String})
+
+
+def definitions() -> pl.DataFrame:
+    """Every published table and column with its description, from the dbt manifest (the data dictionary)."""
+    manifest = json.loads(MANIFEST.read_text())
+    rows = []
+    for node in manifest["nodes"].values():
+        if node["resource_type"] != "model" or node["fqn"][1] != "marts":
+            continue
+        rows.append({"table": node["name"], "column": "(table)", "type": "",
+                     "description": " ".join(node.get("description", "").split())})
+        rows += [{"table": node["name"], "column": name, "type": spec.get("data_type") or "",
+                  "description": " ".join((spec.get("description") or "").split())}
+                 for name, spec in node["columns"].items()]
+    return pl.DataFrame(rows).sort("table", maintain_order=True)
+
+
+QUERIES = {f.__name__: f for f in (
+    publish_log, min_respondents, regions, months, overview, national_month, ics_choices, ics_lifecycle,
+    sickness_series, turnover_series, survey_series, bri_series, social_care_beside_nhs, member_organisations,
+    member_survey, organisation_series, organisation_staff_groups, alerts, alert_changes, table_changes,
+    check_results, source_freshness, rejected_files, definitions)}

@@ -1,7 +1,7 @@
 """The Dagster code location: composes the stages, holds no logic of its own."""
 import dagster as dg
 
-from .defs.automation import landing_sensor, nightly_schedule, publish_job
+from .defs.automation import landing_sensor, monthly_schedule, publish_job
 from .defs.dbt import dbt_models
 from .defs.ingest import ingest_assets
 from .defs.publish import serving_snapshot
@@ -15,7 +15,7 @@ defs = dg.Definitions(
     assets=[*ingest_assets, dbt_models, serving_snapshot],
     asset_checks=gx_checks,
     jobs=[publish_job],
-    schedules=[nightly_schedule],
+    schedules=[monthly_schedule],
     sensors=[landing_sensor],
     # one process, one step at a time: DuckDB allows a single writer
     executor=dg.in_process_executor,

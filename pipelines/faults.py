@@ -9,16 +9,30 @@ snapshot whole and that the next run catches up. Points, in run order:
     serving_tmp     with the new serving file half written
     before_replace  with the new serving file complete, just before it replaces the old one
 
-Unset (always, outside that test) it does nothing.
+`<point>:enospc` raises OSError(ENOSPC) there instead, as a full disk would; `<point>:pause` writes
+`<home>/paused-at-<point>` and waits until a test removes it (to start a second operation mid-run).
+Unset (always, outside those tests) it does nothing.
 """
+import errno
 import os
 import signal
+import time
+from pathlib import Path
 
 FAULT_ENV = "WELLBEING_FAULT_POINT"
 
 
 def fault_point(point: str) -> None:
-    if os.environ.get(FAULT_ENV) != point:
+    at, _, mode = os.environ.get(FAULT_ENV, "").partition(":")
+    if at != point:
+        return
+    if mode == "enospc":
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), f"(simulated at {point})")
+    if mode == "pause":
+        marker = Path(os.environ["WELLBEING_HOME"]) / f"paused-at-{point}"
+        marker.touch()
+        while marker.exists():
+            time.sleep(0.2)
         return
     # a process leading its own group (as the test starts it) takes its children (dbt) down too, as a crash would
     if os.getpgrp() == os.getpid():

@@ -1,86 +1,124 @@
-"""Landing folder semantics: each file loaded at most once (by SHA-256), corrected resends supersede,
-good files archived, bad files quarantined with a reason, every file logged in raw.load_log.
+"""Landing: take each file once, load it once, keep exactly what was loaded, and undo a load on request.
 
-A rejected file changes no raw table: each load is one DuckDB transaction (its batches, then the checks that
-span the whole file and the table), rolled back at the first problem.
+    landing/ --ready_files--> route: a private staging copy, hashed and checked in the same read, classified by
+    its header once --> staging/<family>/ --load--> raw.<table> (one transaction) --> archive/<load id>...
+                                   \\--> quarantine/<load id>... with a .reason.txt naming the file, row and column
+
+- A file is taken only when stable: unchanged for the settle interval (WELLBEING_SETTLE_SECONDS, default 5).
+  A file that changes while it is copied stays in landing for the next run; nothing is lost.
+- The staging copy is what is parsed, loaded and archived: the archive holds exactly the bytes loaded and the
+  SHA-256 recorded in raw.load_log is theirs. Stored names derive from the load id, so a name of any length
+  is safe; each archived file has a .json sidecar, from which `rebuild` replays the loads in order.
+- A file whose bytes equal the latest load of a file name still in force is a duplicate. A corrected file
+  under the same name supersedes the earlier loads' rows for its periods and organisations; superseded rows
+  are kept aside in landing.superseded_<table>, so `retract` can remove a load and bring back what it replaced.
+- Hidden files, links and files still being written are logged in raw.load_log on every run they are seen.
 """
 from __future__ import annotations
 
-import hashlib
+import json
 import os
+import re
 import shutil
-from dataclasses import dataclass
+import time
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
+from .keys import record_fingerprint
 from .settings import Home
 from .sources import FORMATS, ROW, Format, RejectedFile, recognise
 from .sources.base import duplicate_key_message
-from .sources.registry import load_note, read_batches, sniff_columns
+from .sources.contract import raw_schema
+from .sources.registry import Extract, copy_and_scan, load_note, read_batches, sniff_columns
 
-DUCKDB_TYPES = {pl.String: "VARCHAR", pl.Float64: "DOUBLE", pl.Int64: "BIGINT", pl.Date: "DATE",
-                pl.Datetime: "TIMESTAMP", pl.Boolean: "BOOLEAN"}
 BATCH_ROWS_ENV = "WELLBEING_LOAD_BATCH_ROWS"
 DEFAULT_BATCH_ROWS = 500_000
-META_COLUMNS = "_load_id VARCHAR, _source_file VARCHAR, _source_sha256 VARCHAR, _loaded_at TIMESTAMP, _source_row BIGINT"
+SETTLE_ENV = "WELLBEING_SETTLE_SECONDS"
+DEFAULT_SETTLE_SECONDS = 5.0
+BY_NAME = {f.name: f for f in FORMATS}
+PRIVATE_DIR, PRIVATE_FILE = 0o700, 0o600
 
 
 @dataclass(frozen=True)
 class LoadResult:
     file: str
-    sha256: str
+    sha256: str | None
     format: str | None
     family: str | None
-    outcome: str  # loaded | duplicate | rejected
+    outcome: str  # loaded | duplicate | rejected | waiting | skipped | retracted
     rows_read: int = 0
     rows_loaded: int = 0
     rows_superseded: int = 0
     message: str = ""
+    load_id: str | None = None
+    stored_as: str | None = None  # where the bytes are kept, relative to the home (archive/ or quarantine/)
+
+    @property
+    def table(self) -> str | None:
+        return BY_NAME[self.format].table if self.format in BY_NAME else None
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+@dataclass(frozen=True)
+class Staged:
+    """A file taken from landing: its private copy and what is known of it. Persisted as a .json sidecar."""
+
+    load_id: str
+    file_name: str
+    sha256: str
+    size: int
+    data: str  # the copy, relative to the home
+    utf8: bool
+    nul_row: int | None
+    received_at: str
+    format: str | None = None
+    family: str | None = None
+    record_level: bool = False
+
+    def extract(self, home: Home) -> Extract:
+        return Extract(home.root / self.data, self.file_name, self.utf8, self.nul_row)
+
+
+@dataclass(frozen=True)
+class LandingScan:
+    ready: list[Path]
+    waiting: list[Path]  # changed within the settle interval
+    skipped: list[tuple[Path, str]]  # never taken, with why
+
+
+# ---------------------------------------------------------------------------------------------- folders and tables
+
+def staging_dir(home: Home) -> Path:
+    return home.root / "staging"
+
+
+def private_dir(folder: Path) -> Path:
+    """A folder only its owner can enter (archive, quarantine and staging hold clear record-level extracts)."""
+    folder.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+    folder.chmod(PRIVATE_DIR)
+    return folder
 
 
 def ensure_raw_tables(con: duckdb.DuckDBPyConnection, formats: tuple[Format, ...] = FORMATS) -> None:
-    """Every raw table exists (empty until a file arrives), so dbt sources always resolve."""
+    """Every raw table exists (empty until a file arrives), so dbt sources always resolve; superseded rows have
+    a table aside for each, in schema `landing`."""
     con.execute("create schema if not exists raw")
+    con.execute("create schema if not exists landing")
     con.execute("""
         create table if not exists raw.load_log (
             load_id VARCHAR, file_name VARCHAR, sha256 VARCHAR, format VARCHAR, family VARCHAR,
             outcome VARCHAR, rows_read BIGINT, rows_loaded BIGINT, rows_superseded BIGINT,
             message VARCHAR, archived_as VARCHAR, logged_at TIMESTAMP)""")
     for fmt in formats:
-        cols = ", ".join(f'"{name}" {DUCKDB_TYPES[dtype]}' for name, dtype in fmt.stored)
-        con.execute(f"create table if not exists raw.{fmt.table} ({cols}, {META_COLUMNS})")
-        for name, dtype in fmt.stored:  # a warehouse built before a column was added to the format
-            con.execute(f'alter table raw.{fmt.table} add column if not exists "{name}" {DUCKDB_TYPES[dtype]}')
-
-
-def landing_files(home: Home) -> list[Path]:
-    return sorted(p for p in home.landing.rglob("*") if p.is_file() and not p.name.startswith("."))
-
-
-def ingest(con: duckdb.DuckDBPyConnection, home: Home, family: str, key: bytes | None = None) -> list[LoadResult]:
-    """Load every landing file of one source family; quarantine unreadable ones met on the way."""
-    ensure_raw_tables(con)
-    results = []
-    for path in landing_files(home):
-        try:
-            fmt = recognise(sniff_columns(path), path.name)
-        except RejectedFile as err:
-            results.append(_reject(con, home, path, None, err))
-            continue
-        if fmt.family == family:
-            results.append(load_file(con, home, path, key))
-    return results
+        schema = raw_schema(fmt)
+        for table, extra in ((f"raw.{fmt.table}", ""), (f"landing.superseded_{fmt.table}", ", _superseded_by VARCHAR")):
+            cols = ", ".join(f'"{name}" {dtype}' for name, dtype in schema.items())
+            con.execute(f"create table if not exists {table} ({cols}{extra})")
+            for name, dtype in schema.items():  # a warehouse built before a column was added to the format
+                con.execute(f'alter table {table} add column if not exists "{name}" {dtype}')
 
 
 def configured_batch_rows() -> int:
@@ -88,45 +126,214 @@ def configured_batch_rows() -> int:
     return int(os.environ.get(BATCH_ROWS_ENV, DEFAULT_BATCH_ROWS))
 
 
+def configured_settle_seconds() -> float:
+    return float(os.environ.get(SETTLE_ENV, DEFAULT_SETTLE_SECONDS))
+
+
+# ------------------------------------------------------------------------------------------------ which files
+
+def ready_files(home: Home, now: float, settle: float | None = None) -> LandingScan:
+    """Which landing files may be taken at time `now` (seconds since the epoch): those not modified for `settle`
+    seconds. Reads the folder only (for the landing sensor and the router alike)."""
+    settle = configured_settle_seconds() if settle is None else settle
+    ready, waiting, skipped = [], [], []
+    if not home.landing.is_dir():
+        return LandingScan(ready, waiting, skipped)
+    for path in sorted(home.landing.rglob("*")):
+        hidden = any(part.startswith(".") for part in path.relative_to(home.landing).parts)
+        if path.is_symlink():
+            skipped.append((path, "a symbolic link: not followed; copy the file itself into landing"))
+        elif path.is_dir():
+            continue
+        elif hidden:
+            skipped.append((path, "a hidden file (a name starting with '.'): not loaded; rename it to load it"))
+        elif not path.is_file():
+            skipped.append((path, "not a regular file"))
+        elif now - path.stat().st_mtime < settle:
+            waiting.append(path)
+        else:
+            ready.append(path)
+    return LandingScan(ready, waiting, skipped)
+
+
+def needs_pseudonym_key(home: Home) -> bool:
+    """Whether a record-level extract waits in landing or staging (the CLI asks before any step runs)."""
+    for entry in _staged(home):
+        if entry.record_level:
+            return True
+    for path in ready_files(home, time.time(), settle=0).ready:
+        try:
+            if recognise(sniff_columns(path), path.name).record_level:
+                return True
+        except RejectedFile:
+            continue
+    return False
+
+
+# ---------------------------------------------------------------------------------------------------- routing
+
+def route(con: duckdb.DuckDBPyConnection, home: Home, now: float | None = None,
+          settle: float | None = None) -> list[LoadResult]:
+    """Take every stable landing file once: copy it privately while hashing it, recognise its format from the
+    header, and hand it to its family's staging folder. Returns what it did not stage: files rejected here
+    (unreadable, unrecognised), files still being written, files skipped. Waits once, at most the settle
+    interval, for files written just before the run."""
+    ensure_raw_tables(con)
+    settle = configured_settle_seconds() if settle is None else settle
+    scan = ready_files(home, time.time() if now is None else now, settle)
+    if scan.waiting and now is None:
+        youngest = max(p.stat().st_mtime for p in scan.waiting if p.exists())
+        time.sleep(max(0.0, min(settle, youngest + settle - time.time())))
+        scan = ready_files(home, time.time(), settle)
+    results = [_log(con, LoadResult(str(p.relative_to(home.landing)), None, None, None, "skipped",
+                                    message=f"{p.name}: {why}")) for p, why in scan.skipped]
+    results += [_log(con, LoadResult(str(p.relative_to(home.landing)), None, None, None, "waiting",
+                                     message=f"{p.name}: still being written (changed within the last {settle:g} s); "
+                                             "left in landing for the next run")) for p in scan.waiting]
+    for path in scan.ready:
+        outcome = take(con, home, path)
+        if isinstance(outcome, LoadResult):
+            results.append(outcome)
+    return results
+
+
+def take(con: duckdb.DuckDBPyConnection, home: Home, path: Path) -> Staged | LoadResult:
+    """One landing file into staging (or quarantine, when its header is unreadable or unknown)."""
+    staged = stage(home, path)
+    if staged is None:
+        return _log(con, LoadResult(path.name, None, None, None, "waiting",
+                                    message=f"{path.name}: changed while it was copied; left in landing for the next run"))
+    try:
+        fmt = recognise(sniff_columns(staged.extract(home)), staged.file_name)
+    except RejectedFile as err:
+        return _reject(con, home, staged, None, err)
+    staged = replace(staged, format=fmt.name, family=fmt.family, record_level=fmt.record_level)
+    target = private_dir(staging_dir(home) / fmt.family) / Path(staged.data).name
+    os.replace(home.root / staged.data, target)
+    staged = replace(staged, data=_relative(home, target))
+    _write_json(target.with_name(staged.load_id + ".json"), asdict(staged))
+    (staging_dir(home) / f"{staged.load_id}.json").unlink(missing_ok=True)
+    return staged
+
+
+def stage(home: Home, path: Path) -> Staged | None:
+    """A private copy of a landing file, made in one read that hashes it and checks its bytes; the landing file
+    is removed once copied. None (and no copy) when the file changed while being copied."""
+    before = path.stat()
+    received = datetime.now(timezone.utc).replace(tzinfo=None)
+    folder = private_dir(staging_dir(home))
+    provisional = folder / f"incoming-{os.getpid()}-{time.monotonic_ns()}"
+    sha, size, extract = copy_and_scan(path, provisional)
+    after = path.stat()
+    if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns) or size != after.st_size:
+        provisional.unlink()
+        return None
+    load_id = f"{received:%Y%m%dT%H%M%S%f}-{sha[:8]}"
+    data = folder / (load_id + _safe_suffix(path.name))
+    os.replace(provisional, data)
+    staged = Staged(load_id, path.name, sha, size, _relative(home, data), bool(extract.utf8), extract.nul_row,
+                    received.isoformat())
+    _write_json(folder / f"{load_id}.json", asdict(staged))
+    path.unlink()
+    return staged
+
+
+# ---------------------------------------------------------------------------------------------------- loading
+
+def ingest(con: duckdb.DuckDBPyConnection, home: Home, family: str, key: bytes | None = None,
+           batch_rows: int | None = None) -> list[LoadResult]:
+    """Load every file the router staged for one source family, in the order they arrived."""
+    ensure_raw_tables(con)
+    return [load_staged(con, home, entry, key, batch_rows) for entry in _staged(home, family)]
+
+
+def staged_families(home: Home) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for entry in _staged(home):
+        counts[entry.family] = counts.get(entry.family, 0) + 1
+    return counts
+
+
 def load_file(con: duckdb.DuckDBPyConnection, home: Home, path: Path, key: bytes | None = None,
               batch_rows: int | None = None) -> LoadResult:
-    """Load one file in one transaction: every batch, then the checks that span the whole file and the table."""
-    sha = file_sha256(path)
-    if con.execute("select 1 from raw.load_log where sha256 = ? and outcome = 'loaded'", [sha]).fetchone():
-        result = LoadResult(path.name, sha, None, None, "duplicate",
-                            message="identical content already loaded; archived, not loaded again")
-        return _log(con, result, _move(path, home.archive))
-    fmt, load_id = None, sha[:16]
-    loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
+    """Take one landing file now and load it (routing and loading in one call)."""
+    ensure_raw_tables(con)
+    staged = take(con, home, path)
+    return staged if isinstance(staged, LoadResult) else load_staged(con, home, staged, key, batch_rows)
+
+
+def load_staged(con: duckdb.DuckDBPyConnection, home: Home, entry: Staged, key: bytes | None = None,
+                batch_rows: int | None = None, loaded_at: datetime | None = None,
+                replaying: bool = False) -> LoadResult:
+    """Load one staged file in one transaction: every batch, then the checks that span the whole file and the
+    table; archive its bytes under its load id before committing. `replaying`: the entry is an archived load
+    being rebuilt (its bytes stay where they are)."""
+    fmt = BY_NAME[entry.format]
+    if fmt.record_level and key is None:
+        raise ValueError("record-level extracts need a pseudonymisation key")
+    logged = con.execute("select outcome, rows_loaded, rows_superseded, message, archived_as from raw.load_log "
+                         "where load_id = ?", [entry.load_id]).fetchone()
+    if logged:  # committed before a crash cut the run short: only the staging copy is left to clear
+        _unstage(home, entry)
+        return LoadResult(entry.file_name, entry.sha256, fmt.name, fmt.family, logged[0], logged[1], logged[1],
+                          logged[2], logged[3], entry.load_id, logged[4])
+    if _is_current(con, entry.sha256):
+        result = LoadResult(entry.file_name, entry.sha256, fmt.name, fmt.family, "duplicate",
+                            message=f"{entry.file_name}: identical content already loaded; archived, not loaded again",
+                            load_id=entry.load_id)
+        stored = _archive(home, entry, result)
+        _unstage(home, entry)
+        return _log(con, replace(result, stored_as=stored))
+    loaded_at = loaded_at or datetime.now(timezone.utc).replace(tzinfo=None)
+    stored = None
     con.execute("begin transaction")
     try:
-        fmt, batches = read_batches(path, key, batch_rows or configured_batch_rows())
+        if fmt.record_level:
+            record_fingerprint(con, key)
+        fmt, batches = read_batches(entry.extract(home), key, batch_rows or configured_batch_rows())
         rows, note = 0, ""
         for df in batches:
             note = note or load_note(fmt, df)
-            rows += _insert(con, fmt, df, load_id, path.name, sha, loaded_at)
-        _check_unique_in_load(con, fmt, load_id, path.name)
-        superseded = _supersede(con, fmt, load_id, path.name)
-        _check_not_loaded_elsewhere(con, fmt, load_id, path.name)
-        result = LoadResult(path.name, sha, fmt.name, fmt.family, "loaded", rows, rows, superseded,
-                            f"loaded {rows} rows into raw.{fmt.table}" + note
-                            + (f"; superseded {superseded} rows of an earlier load of {path.name}" if superseded else ""))
-        _log(con, result, None)
+            rows += _insert(con, fmt, df, entry, loaded_at)
+        _check_unique_in_load(con, fmt, entry.load_id, entry.file_name)
+        superseded = _supersede(con, fmt, entry.load_id, entry.file_name, loaded_at)
+        _check_not_loaded_elsewhere(con, fmt, entry.load_id, entry.file_name)
+        result = LoadResult(entry.file_name, entry.sha256, fmt.name, fmt.family, "loaded", rows, rows, superseded,
+                            f"{entry.file_name}: loaded {rows} rows into raw.{fmt.table}" + note
+                            + (f"; superseded {superseded} rows of an earlier load of {entry.file_name}"
+                               if superseded else ""), entry.load_id)
+        stored = entry.data if replaying else _archive(home, entry, result, loaded_at)
+        _log(con, replace(result, stored_as=stored))
         con.execute("commit")
     except RejectedFile as err:
         con.execute("rollback")
-        return _reject(con, home, path, fmt, err)
+        if replaying:
+            return _log(con, LoadResult(entry.file_name, entry.sha256, fmt.name, fmt.family, "rejected",
+                                        message=str(err), load_id=entry.load_id, stored_as=entry.data))
+        _unarchive(home, stored)
+        return _reject(con, home, entry, fmt, err)
     except BaseException:
         con.execute("rollback")
+        if not replaying:
+            _unarchive(home, stored)
         raise
-    archived = _move(path, home.archive)
-    con.execute("update raw.load_log set archived_as = ? where sha256 = ? and outcome = 'loaded'", [archived, sha])
-    return result
+    if not replaying:
+        _unstage(home, entry)
+    return replace(result, stored_as=stored)
 
 
-def _insert(con, fmt: Format, df: pl.DataFrame, load_id: str, name: str, sha: str, loaded_at: datetime) -> int:
-    rows = df.with_columns(pl.lit(load_id).alias("_load_id"), pl.lit(name).alias("_source_file"),
-                           pl.lit(sha).alias("_source_sha256"), pl.lit(loaded_at).alias("_loaded_at"))
+def _is_current(con, sha: str) -> bool:
+    """The same bytes as the latest load still in force under some file name (not a resend after a correction)."""
+    return con.execute("""
+        select 1 from raw.load_log l where l.sha256 = ? and l.outcome = 'loaded'
+          and not exists (select 1 from raw.load_log later where later.file_name = l.file_name
+                          and later.outcome = 'loaded' and later.logged_at > l.logged_at)""", [sha]).fetchone() \
+        is not None
+
+
+def _insert(con, fmt: Format, df: pl.DataFrame, entry: Staged, loaded_at: datetime) -> int:
+    rows = df.with_columns(pl.lit(entry.load_id).alias("_load_id"), pl.lit(entry.file_name).alias("_source_file"),
+                           pl.lit(entry.sha256).alias("_source_sha256"), pl.lit(loaded_at).alias("_loaded_at"))
     con.register("incoming", rows.to_arrow())
     con.execute(f"insert into raw.{fmt.table} by name select * from incoming")
     con.unregister("incoming")
@@ -154,51 +361,235 @@ def _period(fmt: Format, alias: str) -> str:
     return f"date_trunc('month', {column})" if dtype in (pl.Date, pl.Datetime) else column
 
 
-def _supersede(con, fmt: Format, load_id: str, name: str) -> int:
-    """A corrected file with the same name replaces the earlier loads' rows for its periods and organisations
-    (its organisations only, or the whole earlier load, when the format has no period or no organisation)."""
-    same = [f"{_period(fmt, 'n')} is not distinct from {_period(fmt, 't')}"] if fmt.period else []
-    same += [f't."{fmt.org}" is not distinct from n."{fmt.org}"'] if fmt.org else []
-    covered, params = "", [name, load_id]
-    if same:
-        covered = f"and exists (select 1 from raw.{fmt.table} n where n._load_id = ? and {' and '.join(same)})"
-        params.append(load_id)
-    return con.execute(f"delete from raw.{fmt.table} t where t._source_file = ? and t._load_id <> ? {covered}",
-                       params).fetchone()[0]
+def _covered(fmt: Format, load_id_param: str = "?") -> str:
+    """Rows `t` of the same file name whose periods and organisations the load covers (all of them when the
+    format has neither); only the load's own organisations and periods are looked up, not the whole table."""
+    parts = [(_period(fmt, "n"), _period(fmt, "t"))] if fmt.period else []
+    parts += [(f'n."{fmt.org}"', f't."{fmt.org}"')] if fmt.org else []
+    if not parts:
+        return "true"
+    inner = ", ".join(n for n, _ in parts)
+    outer = ", ".join(t for _, t in parts)
+    return f"({outer}) in (select distinct {inner} from raw.{fmt.table} n where n._load_id = {load_id_param})"
+
+
+def _supersede(con, fmt: Format, load_id: str, name: str, loaded_at: datetime) -> int:
+    """A corrected file with the same name replaces the earlier loads' rows for its periods and organisations;
+    the replaced rows move aside (landing.superseded_<table>), marked with the load that replaced them."""
+    earlier = f"t._source_file = ? and t._load_id <> ? and t._loaded_at < ? and {_covered(fmt)}"
+    params = [name, load_id, loaded_at, load_id]
+    con.execute(f"insert into landing.superseded_{fmt.table} by name "
+                f"select t.*, ? as _superseded_by from raw.{fmt.table} t where {earlier}", [load_id, *params]).fetchone()
+    return con.execute(f"delete from raw.{fmt.table} t where {earlier}", params).fetchone()[0]
 
 
 def _check_not_loaded_elsewhere(con, fmt: Format, load_id: str, name: str) -> None:
+    """No key of the load is in force from another load (only the load's organisations are looked at)."""
+    nearby = f't."{fmt.org}" in (select distinct "{fmt.org}" from raw.{fmt.table} where _load_id = ?)' \
+        if fmt.org else "true"
+    params = [load_id, load_id] if fmt.org else [load_id]
     clash = con.execute(f"""
-        select n.{ROW}, t._source_file from raw.{fmt.table} n
-        join raw.{fmt.table} t on {_same_key(fmt, 'n', 't')} and t._load_id <> n._load_id
-        where n._load_id = ? order by n.{ROW} limit 1""", [load_id]).fetchone()
+        with n as (select * from raw.{fmt.table} where _load_id = ?)
+        select n.{ROW}, t._source_file from n
+        join (select * from raw.{fmt.table} t where t._load_id <> ? and {nearby}) t on {_same_key(fmt, 'n', 't')}
+        order by n.{ROW} limit 1""", [load_id, *params]).fetchone()
     if clash:
         raise RejectedFile(name, f"rows with this key were already loaded from '{clash[1]}'; resend a "
                                  f"correction under that file's name to supersede it", clash[0], fmt.key[-1])
 
 
-def _reject(con, home: Home, path: Path, fmt: Format | None, err: RejectedFile) -> LoadResult:
-    sha = file_sha256(path)
-    where = _move(path, home.quarantine)
-    (home.root / where).with_name(Path(where).name + ".reason.txt").write_text(str(err) + "\n")
-    result = LoadResult(path.name, sha, fmt.name if fmt else None, fmt.family if fmt else None, "rejected",
-                        message=str(err))
-    return _log(con, result, where)
+# ---------------------------------------------------------------------------------------------------- recovery
+
+@dataclass(frozen=True)
+class Retraction:
+    load_id: str
+    file: str
+    table: str
+    rows_removed: int
+    rows_restored: int
+
+    def describe(self) -> str:
+        return (f"retracted load {self.load_id} of {self.file}: removed {self.rows_removed} rows from raw.{self.table}"
+                + (f", restored {self.rows_restored} rows it had superseded" if self.rows_restored else ""))
 
 
-def _log(con, result: LoadResult, archived_as: str | None) -> LoadResult:
+class RetractRefused(Exception):
+    """The load cannot be retracted as asked; the message says why."""
+
+
+def retract(con: duckdb.DuckDBPyConnection, home: Home, target: str) -> Retraction:
+    """Undo a load (by load id, or the latest load in force of a file name): remove its rows, bring back the rows
+    it superseded (unless a later load of the same name covers them), mark it retracted in raw.load_log and in
+    its archive sidecar. Nothing else changes; the caller republishes through the gates."""
+    ensure_raw_tables(con)
+    found = con.execute("""select load_id, file_name, format from raw.load_log where outcome = 'loaded'
+                           and (load_id = ? or file_name = ?) order by logged_at desc limit 1""",
+                        [target, target]).fetchone()
+    if not found:
+        raise RetractRefused(f"no load in force has the load id or file name '{target}' (see raw.load_log)")
+    load_id, name, format_name = found
+    fmt = BY_NAME[format_name]
+    table, aside = f"raw.{fmt.table}", f"landing.superseded_{fmt.table}"
+    con.execute("begin transaction")
+    try:
+        removed = con.execute(f"delete from {table} where _load_id = ?", [load_id]).fetchone()[0]
+        restored_loads = [r for (r,) in con.execute(f"select distinct _load_id from {aside} where _superseded_by = ?",
+                                                    [load_id]).fetchall()]
+        restored = con.execute(f"insert into {table} by name select * exclude (_superseded_by) from {aside} "
+                               f"where _superseded_by = ?", [load_id]).fetchone()[0]
+        con.execute(f"delete from {aside} where _superseded_by = ? or _load_id = ?", [load_id, load_id]).fetchone()
+        # later loads of the same name take back what they cover of the restored rows
+        for later, at in con.execute(f"select distinct _load_id, _loaded_at from {table} where _source_file = ? "
+                                     f"order by _loaded_at", [name]).fetchall():
+            restored -= _supersede(con, fmt, later, name, at)
+        for earlier in restored_loads:
+            _check_not_loaded_elsewhere(con, fmt, earlier, name)
+        con.execute("update raw.load_log set outcome = 'retracted', message = message || ? where load_id = ?",
+                    [f"; retracted at {datetime.now(timezone.utc):%Y-%m-%d %H:%M:%S} UTC", load_id]).fetchone()
+        con.execute("commit")
+    except RejectedFile as err:
+        con.execute("rollback")
+        raise RetractRefused(f"retracting {name} would bring back rows that clash with a later load: {err}") from None
+    except BaseException:
+        con.execute("rollback")
+        raise
+    sidecar = home.archive / f"{load_id}.json"
+    if sidecar.exists():
+        _write_json(sidecar, {**json.loads(sidecar.read_text()), "retracted_at": datetime.now(timezone.utc).isoformat()})
+    return Retraction(load_id, name, fmt.table, removed, restored)
+
+
+def archived_loads(home: Home) -> list[dict]:
+    """The archive's sidecars of loads in force, in load order."""
+    sidecars = [json.loads(p.read_text()) for p in sorted(home.archive.glob("*.json"))] if home.archive.exists() else []
+    return sorted((s for s in sidecars if s.get("outcome") == "loaded" and not s.get("retracted_at")),
+                  key=lambda s: s["load_id"])
+
+
+def rebuild(home: Home, key: bytes | None) -> list[LoadResult]:
+    """build.duckdb again from archive/: every load in force replayed in its original order, with its load id and
+    load time, into a new file that replaces the old one when complete (the old one is kept beside it). Purged
+    record-level loads cannot be replayed and are reported as skipped. The caller republishes."""
+    fresh = home.build_db.with_name("build.rebuilding.duckdb")
+    fresh.unlink(missing_ok=True)
+    results = []
+    with duckdb.connect(str(fresh)) as con:
+        ensure_raw_tables(con)
+        if key is not None:
+            record_fingerprint(con, key, rotate=True)
+        for sidecar in archived_loads(home):
+            fields = {k: sidecar[k] for k in Staged.__dataclass_fields__}
+            entry = replace(Staged(**fields), data=sidecar["archived_as"])
+            if not (home.root / entry.data).exists():
+                results.append(_log(con, LoadResult(entry.file_name, entry.sha256, entry.format, entry.family,
+                                                    "skipped", message=f"{entry.file_name}: purged from the archive; "
+                                                    "not rebuilt", load_id=entry.load_id)))
+                continue
+            loaded_at = datetime.fromisoformat(sidecar["loaded_at"]) if sidecar.get("loaded_at") else None
+            results.append(load_staged(con, home, entry, key, loaded_at=loaded_at, replaying=True))
+    wal = Path(str(home.build_db) + ".wal")
+    if home.build_db.exists():
+        os.replace(home.build_db, home.build_db.with_name("build.before-rebuild.duckdb"))
+    wal.unlink(missing_ok=True)
+    os.replace(fresh, home.build_db)
+    return results
+
+
+def purge_record_level(home: Home) -> list[str]:
+    """Delete archived copies of record-level extracts (clear identifiers); their rows stay loaded, pseudonymised.
+    The sidecars record the purge; `rebuild` cannot replay those loads."""
+    purged = []
+    for path in sorted(home.archive.glob("*.json")) if home.archive.exists() else []:
+        sidecar = json.loads(path.read_text())
+        data = home.root / sidecar.get("archived_as", "")
+        if sidecar.get("record_level") and sidecar.get("archived_as") and data.is_file():
+            data.unlink()
+            _write_json(path, {**sidecar, "purged_at": datetime.now(timezone.utc).isoformat()})
+            purged.append(sidecar["file_name"])
+    return purged
+
+
+# ------------------------------------------------------------------------------------ quarantine and archive
+
+def _reject(con, home: Home, entry: Staged, fmt: Format | None, err: RejectedFile) -> LoadResult:
+    folder = private_dir(home.quarantine)
+    stored = folder / _stored_name(entry)
+    os.replace(home.root / entry.data, stored)
+    _write_private(folder / f"{entry.load_id}.reason.txt", str(err) + "\n")
+    _unstage(home, entry)
+    result = LoadResult(entry.file_name, entry.sha256, fmt.name if fmt else None, fmt.family if fmt else None,
+                        "rejected", message=str(err), load_id=entry.load_id, stored_as=_relative(home, stored))
+    return _log(con, result)
+
+
+def _archive(home: Home, entry: Staged, result: LoadResult, loaded_at: datetime | None = None) -> str:
+    """The staged bytes under a name derived from the load id (a hard link: no second copy), and a sidecar."""
+    folder = private_dir(home.archive)
+    target = folder / _stored_name(entry)
+    source = home.root / entry.data
+    target.unlink(missing_ok=True)
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+    sidecar = {**asdict(entry), "outcome": result.outcome, "archived_as": _relative(home, target),
+               "loaded_at": loaded_at.isoformat() if loaded_at else None}
+    _write_json(folder / f"{entry.load_id}.json", sidecar)
+    return _relative(home, target)
+
+
+def _unarchive(home: Home, stored: str | None) -> None:
+    if stored:
+        path = home.root / stored
+        path.unlink(missing_ok=True)
+        path.with_name(path.name.split("_", 1)[0].split(".", 1)[0] + ".json").unlink(missing_ok=True)
+
+
+def _unstage(home: Home, entry: Staged) -> None:
+    data = home.root / entry.data
+    data.unlink(missing_ok=True)
+    data.with_name(entry.load_id + ".json").unlink(missing_ok=True)
+
+
+def _stored_name(entry: Staged) -> str:
+    """<load id>_<a readable, bounded part of the original name><suffix>: safe whatever the original's length."""
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", Path(entry.file_name).stem)[:60].strip("-.") or "file"
+    return f"{entry.load_id}_{stem}{_safe_suffix(entry.file_name)}"
+
+
+def _safe_suffix(name: str) -> str:
+    suffix = Path(name).suffix
+    return suffix if re.fullmatch(r"\.[A-Za-z0-9]{1,8}", suffix) else ""
+
+
+def _staged(home: Home, family: str | None = None) -> list[Staged]:
+    root = staging_dir(home)
+    folders = [root / family] if family else [p for p in sorted(root.glob("*")) if p.is_dir()] if root.exists() else []
+    entries = [Staged(**json.loads(p.read_text())) for folder in folders if folder.is_dir()
+               for p in sorted(folder.glob("*.json"))]
+    return sorted(entries, key=lambda e: e.load_id)
+
+
+def _write_json(path: Path, data: dict) -> None:
+    _write_private(path, json.dumps(data, indent=1, default=str))
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Written whole or not at all (temporary file, then rename), readable by the owner only."""
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text)
+    os.replace(tmp, path)
+
+
+def _relative(home: Home, path: Path) -> str:
+    return str(path.relative_to(home.root))
+
+
+def _log(con, result: LoadResult) -> LoadResult:
     con.execute("insert into raw.load_log values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
-        result.sha256[:16], result.file, result.sha256, result.format, result.family, result.outcome,
-        result.rows_read, result.rows_loaded, result.rows_superseded, result.message, archived_as,
-        datetime.now(timezone.utc).replace(tzinfo=None)])
+        result.load_id, result.file, result.sha256, result.format, result.family, result.outcome,
+        result.rows_read, result.rows_loaded, result.rows_superseded, result.message, result.stored_as,
+        datetime.now(timezone.utc).replace(tzinfo=None)]).fetchone()
     return result
-
-
-def _move(path: Path, folder: Path) -> str:
-    """Move without ever overwriting: a name already taken gets a numbered suffix."""
-    folder.mkdir(parents=True, exist_ok=True)
-    target, n = folder / path.name, 1
-    while target.exists() or target.with_name(target.name + ".reason.txt").exists():
-        target, n = folder / f"{path.stem}.{n}{path.suffix}", n + 1
-    shutil.move(str(path), target)
-    return str(target.relative_to(folder.parent))

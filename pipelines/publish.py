@@ -2,13 +2,16 @@
 
 Readers only ever open serving.duckdb. It changes in one os.replace, after every gate has passed; a crash
 at any point before that leaves the previous snapshot in place, byte for byte. Each published file is also
-kept under snapshots/ (the newest few) for `wellbeing rollback`.
+kept under snapshots/ (the newest few) for `wellbeing rollback`. Published files are read-only (0444): they
+are replaced, never changed. A serving file that is missing or unreadable while good snapshots exist is
+restored from the newest one (`restore_serving`), by `run`, `status` and `rollback`.
 """
 from __future__ import annotations
 
 import json
 import os
 import shutil
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -16,13 +19,16 @@ from pathlib import Path
 import duckdb
 
 from .faults import fault_point
+from .freshness import source_freshness
 from .settings import Home
-from .sources import FORMATS
 
 KEEP_SNAPSHOTS = 5
 # Readable by DuckDB 1.4 and later, not only 2.x (BI tools and other drivers lag behind).
 STORAGE_VERSION = "v1.4.0"
 TMP_PREFIX = "serving.duckdb.tmp-"
+READ_ONLY = 0o444
+# a text cell starting with one of these is a formula to a spreadsheet: exports prefix it with an apostrophe
+FORMULA_PREFIXES = ("=", "+", "-", "@")
 
 
 @dataclass(frozen=True)
@@ -40,7 +46,8 @@ def publish(con: duckdb.DuckDBPyConnection, home: Home, run_id: str, tables: lis
     publish_id = f"{published_at:%Y%m%dT%H%M%S}{published_at.microsecond // 1000:03d}-{run_id[:8]}"
     remove_leftovers(home)
     tmp = home.warehouse / f"{TMP_PREFIX}{os.getpid()}"
-    previous_log = _previous_publish_log(home.serving_db)
+    with served_copy(home) as served:
+        previous_log = _previous_publish_log(served)
 
     con.execute(f"attach '{_sql_path(tmp)}' as serving (storage_version '{STORAGE_VERSION}')")
     try:
@@ -56,6 +63,7 @@ def publish(con: duckdb.DuckDBPyConnection, home: Home, run_id: str, tables: lis
     finally:
         con.execute("detach serving")  # checkpoints: the file is complete, no .wal beside it
 
+    tmp.chmod(READ_ONLY)
     _fsync(tmp)
     fault_point("before_replace")
     os.replace(tmp, home.serving_db)
@@ -81,41 +89,14 @@ def _write_meta(con, publish_id, published_at, run_id, counts, checks, settings,
                     [publish_id, c["asset"], c["check"], c["passed"], c["severity"], c["detail"]])
     con.execute("""create table serving.meta.source_freshness (source_family varchar, format varchar,
                    raw_table varchar, files_loaded bigint, files_rejected bigint, files_duplicate bigint,
-                   rows_in_raw bigint, latest_period varchar, last_loaded_at timestamp)""")
-    for row in source_freshness(con):
-        con.execute("insert into serving.meta.source_freshness values (?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
+                   rows_in_raw bigint, latest_period varchar, last_loaded_at timestamp, age_months integer,
+                   max_age_months integer, status varchar)""")
+    for row in source_freshness(con, published_at.date()):
+        con.execute("insert into serving.meta.source_freshness values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
 
 
-def source_freshness(con: duckdb.DuckDBPyConnection) -> list[tuple]:
-    """Per extract format: files seen by outcome, rows held, the latest period held and when it last loaded.
-
-    A duplicate is logged without a format (it is not read again): it counts for the format its twin loaded as.
-    Files whose format was never recognised share one row.
-    """
-    by_format = {r[0]: r[1:] for r in con.execute("""
-        with logged as (
-            select l.outcome, l.logged_at, coalesce(l.format, (
-                select any_value(k.format) from raw.load_log k where k.sha256 = l.sha256 and k.outcome = 'loaded'
-            )) as format
-            from raw.load_log l)
-        select format, count(*) filter (where outcome = 'loaded'), count(*) filter (where outcome = 'rejected'),
-               count(*) filter (where outcome = 'duplicate'), max(logged_at) filter (where outcome = 'loaded')
-        from logged group by format""").fetchall()}
-    rows = []
-    for fmt in FORMATS:
-        loaded, rejected, duplicate, last = by_format.pop(fmt.name, (0, 0, 0, None))
-        held, latest = con.execute(
-            f'select count(*), max("{fmt.period}")::varchar from raw.{fmt.table}' if fmt.period
-            else f"select count(*), null from raw.{fmt.table}").fetchone()
-        rows.append((fmt.family, fmt.name, f"raw.{fmt.table}", loaded, rejected, duplicate, held, latest, last))
-    if None in by_format:
-        loaded, rejected, duplicate, last = by_format[None]
-        rows.append(("unrecognised", None, None, loaded, rejected, duplicate, 0, None, last))
-    return rows
-
-
-def _previous_publish_log(serving: Path) -> list[tuple]:
-    if not serving.exists():
+def _previous_publish_log(serving: Path | None) -> list[tuple]:
+    if serving is None:
         return []
     with duckdb.connect(str(serving), read_only=True) as con:
         return con.execute("select * from meta.publish_log order by published_at").fetchall()
@@ -142,6 +123,7 @@ def _keep_snapshot(home: Home, publish_id: str) -> None:
     home.snapshots.mkdir(parents=True, exist_ok=True)
     part = home.snapshots / f".serving-{publish_id}.duckdb.part"
     shutil.copyfile(home.serving_db, part)
+    part.chmod(READ_ONLY)
     os.replace(part, home.snapshots / f"serving-{publish_id}.duckdb")
     for old in snapshots(home)[:-KEEP_SNAPSHOTS]:
         old.unlink()
@@ -154,8 +136,14 @@ def rollback(home: Home) -> Path:
     if not earlier:
         raise FileNotFoundError(f"no snapshot published before {served or 'the current one'} is kept in {home.snapshots}")
     target = earlier[-1]
+    _serve_snapshot(home, target)
+    return target
+
+
+def _serve_snapshot(home: Home, snapshot: Path) -> None:
     tmp = home.warehouse / f"{TMP_PREFIX}{os.getpid()}"
-    shutil.copyfile(target, tmp)
+    shutil.copyfile(snapshot, tmp)
+    tmp.chmod(READ_ONLY)
     _fsync(tmp)
     os.replace(tmp, home.serving_db)
     _fsync(home.warehouse)
@@ -163,7 +151,54 @@ def rollback(home: Home) -> Path:
         tables = [r[0] for r in con.execute("select table_name from information_schema.tables "
                                             "where table_schema = 'marts' order by 1").fetchall()]
     _export_parquet(home, tables)
-    return target
+
+
+def _is_lock_error(err: duckdb.Error) -> bool:
+    return "lock" in str(err).lower()
+
+
+def readable(path: Path) -> bool:
+    """A published file that opens and has its publish log (one another process holds open read-write counts)."""
+    if not path.exists():
+        return False
+    try:
+        with duckdb.connect(str(path), read_only=True) as con:
+            return con.execute("select max(publish_id) from meta.publish_log").fetchone()[0] is not None
+    except duckdb.Error as err:
+        return _is_lock_error(err)
+
+
+def restore_serving(home: Home) -> Path | None:
+    """Serve the newest good snapshot again when serving.duckdb is missing or unreadable; the snapshot restored,
+    or None when the served file is fine (or nothing was ever published)."""
+    if readable(home.serving_db):
+        return None
+    good = next((s for s in reversed(snapshots(home)) if readable(s)), None)
+    if good is not None:
+        _serve_snapshot(home, good)
+    return good
+
+
+@contextmanager
+def served_copy(home: Home):
+    """A path to read what is served now: serving.duckdb itself, or, while another process holds it open
+    read-write (which DuckDB lets no one else open), a private copy of its bytes; None before the first publish."""
+    if not home.serving_db.exists():
+        yield None
+        return
+    try:
+        duckdb.connect(str(home.serving_db), read_only=True).close()
+    except duckdb.Error as err:
+        if not _is_lock_error(err):
+            raise
+        copy = home.warehouse / f".served-copy-{os.getpid()}.duckdb"
+        shutil.copyfile(home.serving_db, copy)
+        try:
+            yield copy
+        finally:
+            copy.unlink(missing_ok=True)
+        return
+    yield home.serving_db
 
 
 def remove_leftovers(home: Home) -> None:
@@ -202,9 +237,22 @@ def _sql_path(path: Path) -> str:
 
 
 def _export_parquet(home: Home, tables: list[str]) -> None:
+    """Parquet of each published table; text that a spreadsheet would run as a formula gets a leading apostrophe
+    (the marts keep the text as given)."""
     home.exports.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(home.serving_db), read_only=True) as con:
         for table in tables:
+            columns = con.execute("select column_name, data_type from information_schema.columns where "
+                                  "table_schema = 'marts' and table_name = ? order by ordinal_position",
+                                  [table]).fetchall()
+            select = ", ".join(neutralised(name) if dtype == "VARCHAR" else f'"{name}"' for name, dtype in columns)
             tmp = home.exports / f".{table}.parquet.tmp"
-            con.execute(f"copy marts.{table} to '{_sql_path(tmp)}' (format parquet)")
+            con.execute(f"copy (select {select} from marts.{table}) to '{_sql_path(tmp)}' (format parquet)")
             os.replace(tmp, home.exports / f"{table}.parquet")
+
+
+def neutralised(column: str) -> str:
+    """SQL for a text column with spreadsheet formulas defused: '=cmd|...' is exported as "'=cmd|...". """
+    prefixes = ", ".join(f"'{p}'" for p in FORMULA_PREFIXES)
+    return (f'case when left("{column}", 1) in ({prefixes}) then \'\'\'\' || "{column}" '
+            f'else "{column}" end as "{column}"')

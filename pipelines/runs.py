@@ -1,4 +1,5 @@
-"""Running the publish job in-process against a home folder, and reading back what happened."""
+"""Running the publish job in-process against a home folder, then reading back what happened from the
+Dagster instance (the same record `wellbeing status` reads for runs the sensor, the schedule or the UI started)."""
 from __future__ import annotations
 
 import contextlib
@@ -6,31 +7,72 @@ import json
 import shutil
 import subprocess
 import sys
-from dataclasses import asdict, dataclass, field
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
 import duckdb
 
+from .backfill import MonthRange
+from .landing import ready_files
+from .outcomes import STARTED_BY_TAG, CheckOutcome, RunOutcome, run_outcome
 from .project import DBT_DIR
 from .settings import Home
 
 DAGSTER_YAML = "telemetry:\n  enabled: false\n"
+JOB = "publish"
+PROGRESS_SECONDS = 3.0
 
 
 @dataclass
-class RunSummary:
-    success: bool
-    run_id: str
-    started_at: str
+class RunReport:
+    """A finished run: its outcome in the instance, and the files it logged in raw.load_log."""
+
+    outcome: RunOutcome
     files: list[dict] = field(default_factory=list)
-    checks: list[dict] = field(default_factory=list)
-    failed_steps: list[str] = field(default_factory=list)
-    published: dict | None = None
 
     @property
-    def failed_checks(self) -> list[dict]:
-        return [c for c in self.checks if not c["passed"]]
+    def success(self) -> bool:
+        return self.outcome.success
+
+    @property
+    def run_id(self) -> str:
+        return self.outcome.run_id
+
+    @property
+    def checks(self) -> list[CheckOutcome]:
+        return self.outcome.checks
+
+    @property
+    def failed_checks(self) -> list[CheckOutcome]:
+        return self.outcome.failed_checks
+
+    @property
+    def failed_steps(self) -> list:
+        return self.outcome.failed_steps
+
+    @property
+    def published(self) -> dict | None:
+        return self.outcome.published
+
+
+@dataclass(frozen=True)
+class Progress:
+    stage: str
+    files_done: int
+    files_total: int
+    models_built: int
+    models_total: int
+    checks_done: int
+    checks_total: int
+
+    def line(self) -> str:
+        return (f"  {self.stage}: files {self.files_done} of {self.files_total}, dbt models {self.models_built} "
+                f"of {self.models_total}, checks {self.checks_done} of {self.checks_total}")
 
 
 def ensure_manifest() -> Path:
@@ -39,8 +81,9 @@ def ensure_manifest() -> Path:
     sources = [p for p in DBT_DIR.rglob("*") if p.suffix in {".sql", ".yml", ".csv"} and "target" not in p.parts]
     if not manifest.exists() or manifest.stat().st_mtime < max(p.stat().st_mtime for p in sources):
         dbt = str(Path(sys.executable).with_name("dbt"))
-        subprocess.run([dbt, "parse", "--quiet", "--profiles-dir", str(DBT_DIR), "--project-dir", str(DBT_DIR)],
-                       check=True, cwd=DBT_DIR)
+        # the manifest is the code's (every home reads it); no log file is written into the checkout
+        subprocess.run([dbt, "parse", "--quiet", "--log-level-file", "none", "--profiles-dir", str(DBT_DIR),
+                        "--project-dir", str(DBT_DIR)], check=True, cwd=DBT_DIR)
     return manifest
 
 
@@ -64,43 +107,106 @@ def stage_landing(home: Home, source: Path) -> list[Path]:
     return copied
 
 
-def run_pipeline(home: Home, log_level: str = "WARNING") -> RunSummary:
-    """Load, build, check and publish; the summary says what was loaded, which gates failed, what was published."""
+def run_pipeline(home: Home, log_level: str = "WARNING", started_by: str = "wellbeing run",
+                 on_progress: Callable[[Progress], None] | None = None, wait_seconds: float = 0.0,
+                 months: MonthRange | None = None) -> RunReport:
+    """Load, build, check and publish under the home's lock; the report says what was loaded, which gates
+    failed, what was published. With `months`, a backfill: only the landing files of those months are loaded.
+    Raises HomeLocked when another process holds the home."""
     import dagster as dg
+
+    from .lock import home_lock
+    from .publish import restore_serving
 
     prepare(home)
     from .definitions import defs
 
+    job = defs.resolve_job_def(JOB)
+    run_id = str(uuid.uuid4())
     started = datetime.now(timezone.utc).replace(tzinfo=None)
-    # dbt's own progress lines go to the run log, not the terminal
-    with dg.DagsterInstance.get() as instance, open(home.reports / "last_run.log", "w") as log, \
-            contextlib.redirect_stdout(log):
-        result = defs.resolve_job_def("publish").execute_in_process(
-            instance=instance, raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}})
-        checks = [_check(e) for e in result.all_events if e.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION]
-        published = next((e.event_specific_data.materialization.metadata for e in result.all_events
-                          if e.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION
-                          and e.asset_key == dg.AssetKey(["serving", "snapshot"])), None)
-        failed_steps = [e.step_key for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
-    summary = RunSummary(
-        success=result.success and published is not None,
-        run_id=result.run_id,
-        started_at=started.isoformat(timespec="seconds"),
-        files=_files_logged_since(home, started),
-        checks=checks,
-        failed_steps=failed_steps,
-        published={k: v.value for k, v in published.items()} if published else None,
-    )
-    (home.reports / "last_run.json").write_text(json.dumps(asdict(summary), indent=2, default=str))
-    return summary
+    files_total = len(ready_files(home, time.time()).ready)
+    run_config: dict = {"loggers": {"console": {"config": {"log_level": log_level}}}}
+    if months:
+        start, end = (f"{y}-{m:02d}" for y, m in (months.start, months.end))
+        run_config["resources"] = {"home": {"config": {"root": str(home.root), "backfill_from": start,
+                                                       "backfill_to": end}}}
+        started_by = f"{started_by} {months}"
+    with home_lock(home, "run", wait_seconds), dg.DagsterInstance.get() as instance:
+        restore_serving(home)
+        watcher = _Watcher(instance, run_id, home, files_total, job, on_progress)
+        # dbt's own progress lines go to the run log, not the terminal
+        with open(home.reports / "last_run.log", "w") as log, contextlib.redirect_stdout(log), watcher:
+            job.execute_in_process(
+                instance=instance, raise_on_error=False, run_id=run_id, tags={STARTED_BY_TAG: started_by},
+                run_config=run_config)
+        return RunReport(run_outcome(instance, run_id), _files_logged_since(home, started))
 
 
-def _check(event) -> dict:
-    evaluation = event.event_specific_data
-    meta = {k: v.value for k, v in evaluation.metadata.items()}
-    return {"asset": evaluation.asset_key.to_user_string(), "check": evaluation.check_name,
-            "passed": evaluation.passed, "detail": str(meta.get("summary") or meta.get("status") or "")}
+class _Watcher:
+    """Reports progress while the run executes, read from the instance's event log every few seconds."""
+
+    def __init__(self, instance, run_id: str, home: Home, files_total: int, job, on_progress) -> None:
+        from .defs.dbt import dbt_models
+
+        self.instance, self.run_id, self.home, self.on_progress = instance, run_id, home, on_progress
+        self.files_total = files_total
+        self.model_keys = {k for k in dbt_models.keys if k.path[0] != "raw"}
+        self.checks_total = sum(len(list(a.check_keys)) for a in job.asset_layer.asset_graph.assets_defs)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+        self.last: Progress | None = None
+
+    def __enter__(self):
+        if self.on_progress:
+            self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+        if self.thread.is_alive():
+            self.thread.join()
+            self._report()
+
+    def _loop(self) -> None:
+        while not self.stop.wait(PROGRESS_SECONDS):
+            self._report()
+
+    def _report(self) -> None:
+        import dagster as dg
+
+        try:
+            records = self.instance.get_records_for_run(self.run_id, of_type={
+                dg.DagsterEventType.STEP_START, dg.DagsterEventType.ASSET_MATERIALIZATION,
+                dg.DagsterEventType.ASSET_CHECK_EVALUATION}).records
+        except Exception:  # the run has not been created yet, or the storage is busy: try at the next tick
+            return
+        events = [r.event_log_entry.dagster_event for r in records]
+        starts = [e.step_key for e in events if e.event_type == dg.DagsterEventType.STEP_START]
+        progress = Progress(
+            stage=_stage(starts[-1]) if starts else "starting",
+            files_done=max(0, self.files_total - len(ready_files(self.home, time.time()).ready)
+                           - _held_count(self.home)),
+            files_total=self.files_total,
+            models_built=sum(e.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION
+                             and e.asset_key in self.model_keys for e in events),
+            models_total=len(self.model_keys),
+            checks_done=sum(e.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION for e in events),
+            checks_total=self.checks_total)
+        if progress != self.last:
+            self.last = progress
+            self.on_progress(progress)
+
+
+def _held_count(home: Home) -> int:
+    return sum(p.is_file() for p in home.held.rglob("*")) if home.held.exists() else 0
+
+
+def _stage(step_key: str) -> str:
+    """A step's name as an operator reads it."""
+    if step_key.startswith("ingest_"):
+        return f"loading {step_key.removeprefix('ingest_')} files"
+    return {"dbt_models": "building the marts (dbt)", "raw_gate": "checking the raw tables",
+            "mart_gate": "checking the marts", "serving__snapshot": "publishing"}.get(step_key, step_key)
 
 
 def _files_logged_since(home: Home, since: datetime) -> list[dict]:
@@ -110,6 +216,18 @@ def _files_logged_since(home: Home, since: datetime) -> list[dict]:
         rows = con.execute("""select file_name, format, outcome, rows_loaded, message from raw.load_log
                               where logged_at >= ? order by logged_at""", [since]).fetchall()
     return [dict(zip(("file", "format", "outcome", "rows_loaded", "message"), r)) for r in rows]
+
+
+def last_outcomes(home: Home, limit: int = 20) -> list[RunOutcome]:
+    """The publish job's latest runs in this home's instance, newest first, whoever started them."""
+    import dagster as dg
+
+    from .outcomes import recent_outcomes
+
+    if not (home.dagster_home / "dagster.yaml").exists():
+        return []
+    with dg.DagsterInstance.from_config(str(home.dagster_home)) as instance:
+        return recent_outcomes(instance, JOB, limit)
 
 
 def published_status(home: Home) -> dict | None:
@@ -122,6 +240,14 @@ def published_status(home: Home) -> dict | None:
             "order by published_at desc limit 1").fetchone()
         checks = con.execute("select count(*), count(*) filter (where passed) from meta.check_results "
                              "where publish_id = ?", [publish_id]).fetchone()
-        icss = con.execute("select count(distinct icb_code) from marts.ics_sickness_monthly").fetchone()[0]
+        freshness = con.execute("""select format, latest_period, age_months, max_age_months, status
+                                   from meta.source_freshness where status = 'stale' order by format""").fetchall()
     return {"publish_id": publish_id, "published_at": str(published_at), "tables": json.loads(tables),
-            "files_loaded": files, "checks": checks[0], "checks_passed": checks[1], "icss": icss}
+            "files_loaded": files, "checks": checks[0], "checks_passed": checks[1],
+            "stale": [dict(zip(("format", "latest_period", "age_months", "max_age_months", "status"), r))
+                      for r in freshness]}
+
+
+def icss_covered(home: Home) -> int:
+    with duckdb.connect(str(home.serving_db), read_only=True) as con:
+        return con.execute("select count(distinct icb_code) from marts.ics_sickness_monthly").fetchone()[0]

@@ -9,6 +9,18 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 DBT_DIR = REPO_ROOT / "dbt"
 HOME_ENV = "WELLBEING_HOME"
 DEFAULT_HOME = Path(".wellbeing")
+# DuckDB's working memory and threads for the build database. Half the machine's memory by default leaves room
+# for polars and Dagster beside it; above the limit DuckDB spills to disk (slower, never failing). dbt reads the
+# same variable in dbt/profiles.yml.
+MEMORY_LIMIT_ENV = "WELLBEING_DUCKDB_MEMORY_LIMIT"
+THREADS_ENV = "WELLBEING_DUCKDB_THREADS"
+DEFAULT_MEMORY_LIMIT = "50%"
+
+
+def duckdb_config() -> dict[str, str | int]:
+    """Settings for every read-write connection to the build database (e.g. WELLBEING_DUCKDB_MEMORY_LIMIT=4GB)."""
+    return {"memory_limit": os.environ.get(MEMORY_LIMIT_ENV, DEFAULT_MEMORY_LIMIT),
+            "threads": int(os.environ.get(THREADS_ENV) or os.cpu_count() or 1)}
 
 
 @dataclass(frozen=True)
@@ -32,6 +44,11 @@ class Home:
     @property
     def quarantine(self) -> Path:
         return self.root / "quarantine"
+
+    @property
+    def held(self) -> Path:
+        """Landing files a backfill left out, waiting to go back to landing when it ends."""
+        return self.root / "held"
 
     @property
     def warehouse(self) -> Path:
@@ -71,6 +88,8 @@ class Home:
         for folder in (self.landing, self.archive, self.quarantine, self.warehouse, self.snapshots,
                        self.exports, self.reports, self.dagster_home, self.key_file.parent):
             folder.mkdir(parents=True, exist_ok=True)
+        for private in (self.archive, self.quarantine, self.key_file.parent):  # clear record-level extracts, the key
+            private.chmod(0o700)
         return self
 
     def activate(self) -> "Home":

@@ -8,6 +8,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from ..faults import fault_point
 from ..project import dbt_project
+from .resources import HomeResource
 
 
 class Translator(DagsterDbtTranslator):
@@ -27,8 +28,11 @@ def dbt_build_args() -> list[str]:
 
 
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=Translator())
-def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    for event in dbt.cli(dbt_build_args(), context=context).stream():
+def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, home: HomeResource):
+    # the run's artifacts and logs stay in its home, never in the checkout (shared by every home); runs
+    # take turns (the home lock), so one folder per home is enough
+    target = home.home.root / "dbt" / "target"
+    for event in dbt.cli(dbt_build_args(), context=context, target_path=target).stream():
         yield event
         fault_point("dbt_build")
 

@@ -5,6 +5,7 @@ reports one check per table: gx_raw_<table> before dbt; gx_, distribution_ and d
 """
 from contextlib import closing
 from dataclasses import asdict
+from datetime import date
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
@@ -14,17 +15,19 @@ from expectations.disclosure import thresholds as disclosure_limits
 from expectations.marts import PREVIOUS, validate_contract, validate_disclosure, validate_distribution
 from expectations.raw import validate_raw
 from expectations.runner import Gate, Verdict
-from expectations.suites import mart_rules, raw_rules
+from expectations.suites import mart_rules
 from expectations.thresholds import load_thresholds
 
 from ..faults import fault_point
+from ..freshness import source_freshness
 from ..project import dbt_project
+from ..publish import served_copy
 from ..settings import Home
-from ..sources import FORMATS
+from ..sources.contract import raw_table, tables
 from .dbt import mart_keys
 
-# one check per raw table, with every format that lands in it
-RAW_TABLES = {table: [f for f in FORMATS if f.table == table] for table in dict.fromkeys(f.table for f in FORMATS)}
+# one check per raw table, against the contract of the formats that land in it
+RAW_TABLES = {table: raw_table(table) for table in tables()}
 MART_CHECKS = {
     "gx": "contract: grain, documented scales, known codes, every ICS in every period",
     "distribution": "no row count, period mean or ICS rate far outside the published history",
@@ -54,8 +57,8 @@ def raw_gate(context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource):
     # closing(): DuckDBResource leaves the connection open when the block raises
     with duckdb.get_connection() as con, closing(con):
         verdicts = {}
-        for table, formats in RAW_TABLES.items():
-            verdicts[table] = validate_raw(con, gate, formats, raw_rules(formats[0].family))
+        for table, contract in RAW_TABLES.items():
+            verdicts[table] = validate_raw(con, gate, contract)
             fault_point("quality_gate")
     docs = gate.build_docs()
     for table, verdict in verdicts.items():
@@ -74,8 +77,8 @@ def mart_gate(context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource):
     thresholds = load_thresholds(home.root)
     gate = Gate("marts", home.reports / "data_docs" / "marts", context.run.run_id)
     results = []
-    with duckdb.get_connection() as con, closing(con):
-        previous = attach_published(con, home.serving_db)
+    with duckdb.get_connection() as con, closing(con), served_copy(home) as served:
+        previous = attach_published(con, served)
         try:
             for key in mart_keys():
                 contract = contracts[key.path[-1]]
@@ -92,11 +95,29 @@ def mart_gate(context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource):
 
 def attach_published(con, serving) -> bool:
     """The snapshot readers see now, read-only, for the distribution checks (False before the first publish)."""
-    if not serving.exists():
+    if serving is None:
         return False
     path = str(serving).replace("'", "''")
     con.execute(f"attach '{path}' as {PREVIOUS} (read_only)")
     return True
 
 
-gx_checks = [raw_gate, mart_gate]
+@dg.multi_asset_check(
+    name="freshness", description="How old each source's newest period is, against its policy (a warning, not a gate).",
+    specs=[dg.AssetCheckSpec(f"freshness_{table}", asset=["raw", table], blocking=False,
+                             description=f"the newest period in raw.{table} is recent enough for its source")
+           for table in RAW_TABLES])
+def freshness_check(context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource):
+    with duckdb.get_connection() as con, closing(con):
+        rows = source_freshness(con, date.today())
+    for table in RAW_TABLES:
+        formats = [r for r in rows if r.raw_table == f"raw.{table}"]
+        stale = [r for r in formats if r.status == "stale"]
+        summary = "; ".join(f"{r.format}: latest {r.latest_period}, {r.age_months} months old (at most "
+                            f"{r.max_age_months})" for r in formats if r.latest_period) or "no data loaded"
+        yield dg.AssetCheckResult(
+            asset_key=["raw", table], check_name=f"freshness_{table}", passed=not stale,
+            severity=dg.AssetCheckSeverity.WARN, metadata={"summary": ("STALE " if stale else "") + summary})
+
+
+gx_checks = [raw_gate, mart_gate, freshness_check]

@@ -1,18 +1,83 @@
+import os
 import sys
+from contextlib import ExitStack
 from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DbtCliResource
 from dagster_duckdb import DuckDBResource
+from pydantic import PrivateAttr
 
+from ..alerts import WEBHOOK_ENV, alert_text, post_alert
+from ..backfill import MonthRange, hold_outside, release_held
+from ..keys import load_key
+from ..lock import HomeLocked, home_lock
+from ..outcomes import RunOutcome, StepFailure, run_outcome
 from ..project import dbt_project
+from ..settings import HOME_ENV, Home, duckdb_config
+
+# a run the daemon starts waits this long for a CLI run or a rollback holding the home, then fails
+RUN_LOCK_WAIT_SECONDS = 3600
+
+
+class HomeResource(dg.ConfigurableResource):
+    """The home folder a run works in. For the whole run it holds the home's lock (one writer: runs, rollbacks,
+    retracts and rebuilds take turns), and at its end it posts an alert when a step failed or a gate blocked
+    the publish."""
+
+    root: str
+    lock_wait_seconds: float = RUN_LOCK_WAIT_SECONDS
+    # a backfill: only the landing files of these months (YYYY-MM, inclusive) are loaded by this run
+    backfill_from: str = ""
+    backfill_to: str = ""
+    _held: ExitStack = PrivateAttr(default_factory=ExitStack)
+
+    @property
+    def home(self) -> Home:
+        return Home(Path(self.root))
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        try:
+            self._held.enter_context(home_lock(self.home, "run", self.lock_wait_seconds))
+        except HomeLocked as err:
+            run_id = context.run_id or "unknown"
+            self._alert(RunOutcome(run_id, "FAILURE", None, "run", [], [StepFailure("lock", str(err))], None),
+                        context)
+            raise
+        release_held(self.home)  # files a killed backfill left aside go back first
+        if self.backfill_from or self.backfill_to:
+            months = MonthRange.parse(self.backfill_from, self.backfill_to)
+            held = hold_outside(self.home, months, load_key(self.home))
+            context.log.info(f"backfill {months}: {len(held)} landing files outside it wait in {self.home.held}")
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        try:
+            if context.instance is not None and context.run_id:
+                outcome = run_outcome(context.instance, context.run_id)
+                if outcome.failed_steps or outcome.failed_checks:
+                    self._alert(outcome, context)
+        finally:
+            try:
+                release_held(self.home)
+            finally:
+                self._held.close()
+
+    def _alert(self, outcome: RunOutcome, context: dg.InitResourceContext) -> None:
+        webhook = os.environ.get(WEBHOOK_ENV)
+        if not webhook:
+            return
+        try:
+            post_alert(webhook, alert_text(outcome, self.root))
+        except OSError as err:  # an unreachable webhook must not hide the run's own outcome
+            context.log.warning(f"could not post the failure alert to the webhook: {err}")
 
 
 def resources() -> dict:
     return {
         # the one writer of build.duckdb (read from the environment per run, so one process can serve many
         # homes); readers only ever open serving.duckdb
-        "duckdb": DuckDBResource(database=dg.EnvVar("WELLBEING_BUILD_DB")),
+        "duckdb": DuckDBResource(database=dg.EnvVar("WELLBEING_BUILD_DB"), connection_config=duckdb_config()),
         # the venv's dbt even when the venv is not activated
         "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=str(Path(sys.executable).with_name("dbt"))),
+        "home": HomeResource(root=dg.EnvVar(HOME_ENV)),
     }

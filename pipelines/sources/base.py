@@ -22,6 +22,12 @@ EARLIEST_DATE = date(1948, 7, 5)
 LATEST_DATE = date(2100, 1, 1)
 # Organisation codes are ODS codes: 3 to 6 upper-case letters and digits (trusts RXX, sites RXX01, ICBs QXX...).
 ODS_CODE = r"^[A-Z0-9]{3,6}$"
+# Numbers as extracts write them: a plain decimal, optionally with an exponent. No NaN, no infinity, and a
+# comma only as a thousands separator in a column that allows it ("1,0" is no number: 1.0 or 10?).
+DECIMAL = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
+INTEGER = r"^[+-]?\d+$"
+GROUPED = r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$"
+NON_FINITE = r"^[+-]?(nan|inf|infinity)$"
 
 # Column names that carry a person's direct identity; record-level contracts never hold them raw.
 _IDENTIFIER_NAMES = re.compile(
@@ -63,6 +69,8 @@ class Column:
     pattern: str | None = None
     # the only values allowed
     values: tuple[str, ...] | None = None
+    # published counts may group thousands with commas ("1,234"); elsewhere a comma makes a value no number
+    thousands: bool = False
 
     @property
     def source(self) -> str:
@@ -84,8 +92,9 @@ class Format:
     record_level: bool = False
     header: bool = True
     description: str = ""
-    # extra row rules: (message, column, polars expression that is True for a bad row)
-    rules: tuple[tuple[str, str, pl.Expr], ...] = field(default_factory=tuple)
+    # extra row rules: (message, column, SQL predicate true on a bad row); one text, run by polars in the reader
+    # and by DuckDB in the raw gate
+    rules: tuple[tuple[str, str, str], ...] = field(default_factory=tuple)
     # header columns matching this Column's name as a regular expression take its type and bounds
     # (e.g. the question columns of a respondent-level survey file, which differ by year)
     variable: Column | None = None
@@ -167,8 +176,12 @@ def _cast(col: Column, raw: pl.Expr) -> pl.Expr:
         return raw.str.to_datetime(col.date_format or "%Y-%m-%dT%H:%M:%S", strict=False, time_unit="us")
     if col.dtype == pl.String:
         return raw
-    # thousands separators appear in published counts ("1,234")
-    return raw.str.replace_all(",", "").cast(col.dtype, strict=False)
+    digits = raw.str.replace_all(",", "") if col.thousands else raw
+    plain = digits.str.contains(INTEGER if col.dtype.is_integer() else DECIMAL)
+    if col.thousands:
+        plain = plain & (~raw.str.contains(",") | raw.str.contains(GROUPED))
+    # anything else (NaN, inf, "1,0") is null here and rejected by _check_column as not a number
+    return pl.when(plain).then(digits).otherwise(None).cast(col.dtype, strict=False)
 
 
 def _expected(col: Column) -> str:
@@ -195,19 +208,21 @@ def typed(df: pl.DataFrame, fmt: Format, file: str) -> pl.DataFrame:
         exprs += [raw.alias(f"__raw_{col.name}"), _cast(col, raw).alias(col.name)]
     out = df.select(pl.col(ROW), *exprs)
     for col in present:
-        _check_column(out, col, file)
+        _check_column(out, col, file, fmt.record_level)
     out = out.select(ROW, *[c.name for c in present],
                      *[pl.lit(None, dtype=c.dtype).alias(c.name) for c in missing])
     for message, column, is_bad in fmt.rules:
-        bad = out.filter(is_bad)
+        bad = out.filter(pl.sql_expr(is_bad))
         if bad.height:
             raise RejectedFile(file, message, bad[ROW][0], column)
     return out
 
 
-def _check_column(out: pl.DataFrame, col: Column, file: str) -> None:
+def _check_column(out: pl.DataFrame, col: Column, file: str, record_level: bool) -> None:
     value, raw = pl.col(col.name), pl.col(f"__raw_{col.name}")
-    checks = [(raw.is_not_null() & value.is_null(), "{v} is not " + _expected(col))]
+    checks = [(raw.str.to_lowercase().str.contains(NON_FINITE), "{v} is not a finite number")] \
+        if col.dtype.is_numeric() else []
+    checks.append((raw.is_not_null() & value.is_null(), "{v} is not " + _expected(col)))
     if col.required and not col.nullable:
         checks.append((value.is_null(), "a value is required"))
     if col.pattern:
@@ -224,8 +239,8 @@ def _check_column(out: pl.DataFrame, col: Column, file: str) -> None:
     for is_bad, message in checks:
         bad = out.filter(is_bad.fill_null(False))
         if bad.height:
-            # a date of birth or an identifier must not land in logs and quarantine notes
-            shown = "the value" if col.privacy else f"'{bad[f'__raw_{col.name}'][0]}'"
+            # no field of a record-level file lands in logs and quarantine notes: row and column only
+            shown = "the value" if record_level or col.privacy else f"'{bad[f'__raw_{col.name}'][0]}'"
             raise RejectedFile(file, message.format(v=shown), bad[ROW][0], col.source)
 
 
@@ -236,7 +251,8 @@ def check_unique(df: pl.DataFrame, fmt: Format, file: str) -> None:
 
 
 def duplicate_key_message(fmt: Format, row: dict) -> str:
-    """Names the key's values, except identifiers (the message lands in logs and quarantine notes)."""
-    private = {c.name for c in fmt.columns if c.privacy}
-    values = ", ".join(f"{k}={'<identifier>' if k in private else row[k]}" for k in fmt.key)
-    return f"duplicate key ({values}); the grain is one row per {', '.join(fmt.key)}"
+    """Names the key's values, except in a record-level file (the message lands in logs and quarantine notes)."""
+    grain = f"the grain is one row per {', '.join(fmt.key)}"
+    if fmt.record_level:
+        return f"duplicate key: an earlier row has the same {', '.join(fmt.key)}; {grain}"
+    return f"duplicate key ({', '.join(f'{k}={row[k]}' for k in fmt.key)}); {grain}"

@@ -4,7 +4,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-import duckdb
 import polars as pl
 
 from .base import Format
@@ -12,24 +11,25 @@ from .base import Format
 AGE_BANDS = ((0, 20, "under 20"), (20, 30, "20-29"), (30, 40, "30-39"), (40, 50, "40-49"),
              (50, 60, "50-59"), (60, 200, "60 and over"))
 PSEUDONYM_HEX_DIGITS = 20  # 80 bits: no collisions at NHS scale
-_SHA256_BLOCK = 64
 
 
 def pseudonym(value: str, key: bytes) -> str:
-    """HMAC-SHA256 of the identifier, truncated to 20 hex digits (the definition `pseudonyms` computes in bulk)."""
+    """HMAC-SHA256 of the identifier (standard library), truncated to 20 hex digits."""
     return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()[:PSEUDONYM_HEX_DIGITS]
 
 
 def pseudonyms(values: pl.Series, key: bytes) -> pl.Series:
-    """`pseudonym` of every value, vectorised: HMAC = H((K ^ opad) || H((K ^ ipad) || m)), hashed by DuckDB."""
-    padded = (hashlib.sha256(key).digest() if len(key) > _SHA256_BLOCK else key).ljust(_SHA256_BLOCK, b"\0")
-    inner, outer = bytes(b ^ 0x36 for b in padded), bytes(b ^ 0x5C for b in padded)
-    with duckdb.connect() as con:
-        con.execute("set enable_progress_bar = false")
-        con.register("identifiers", values.cast(pl.String).to_frame("value"))
-        return con.sql(f"select left(sha256($outer || unhex(sha256($inner || encode(value)))), "
-                       f"{PSEUDONYM_HEX_DIGITS}) as pseudonym from identifiers",
-                       params={"inner": inner, "outer": outer}).pl()["pseudonym"]
+    """`pseudonym` of every value. Callers pass distinct identifiers (far fewer than rows) and join back;
+    the keyed state is built once and copied per value."""
+    keyed = hmac.new(key, digestmod=hashlib.sha256)
+
+    def one(value: str) -> str:
+        h = keyed.copy()
+        h.update(value.encode())
+        return h.hexdigest()[:PSEUDONYM_HEX_DIGITS]
+
+    return pl.Series(values.name, [None if v is None else one(v) for v in values.cast(pl.String).to_list()],
+                     dtype=pl.String)
 
 
 def age_band(age: pl.Expr) -> pl.Expr:

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import codecs
 import csv
+import hashlib
+import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
@@ -33,6 +36,50 @@ OTHER_SEPARATORS = {";": "semicolon", "\t": "tab", "|": "pipe"}
 
 class UnrecognisedHeader(RejectedFile):
     """No known format has this header."""
+
+
+@dataclass(frozen=True)
+class Extract:
+    """A file to read, the name it arrived under (messages name it), and what one read of its bytes found:
+    whether it is UTF-8, and the line of its first NUL byte. None: not known yet (the reader finds out)."""
+
+    path: Path
+    name: str
+    utf8: bool | None = None
+    nul_row: int | None = None
+
+    @classmethod
+    def of(cls, source: "Path | Extract") -> "Extract":
+        return source if isinstance(source, Extract) else cls(Path(source), Path(source).name)
+
+
+def copy_and_scan(source: Path, target: Path) -> tuple[str, int, Extract]:
+    """Copy `source` to a new private file `target` (mode 0600) in one read that also hashes the bytes, checks
+    them as UTF-8 and finds the first NUL byte: (SHA-256, bytes copied, the copy as an Extract)."""
+    digest, decoder = hashlib.sha256(), codecs.getincrementaldecoder("utf-8")()
+    utf8, nul_row, lines, size = True, None, 0, 0
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with source.open("rb") as src, os.fdopen(fd, "wb") as dst:
+        for block in iter(lambda: src.read(BLOCK), b""):
+            digest.update(block)
+            dst.write(block)
+            size += len(block)
+            if nul_row is None and b"\x00" in block:
+                nul_row = lines + block[:block.index(b"\x00")].count(b"\n") + 1
+            if utf8:
+                try:
+                    decoder.decode(block)
+                except UnicodeDecodeError:
+                    utf8 = False
+            lines += block.count(b"\n")
+        if utf8:
+            try:
+                decoder.decode(b"", final=True)
+            except UnicodeDecodeError:
+                utf8 = False
+        dst.flush()
+        os.fsync(dst.fileno())
+    return digest.hexdigest(), size, Extract(target, source.name, utf8, nul_row)
 
 
 def formats_of(family: str) -> tuple[Format, ...]:
@@ -83,53 +130,58 @@ def recognise(columns: list[str], file: str) -> Format:
     raise RejectedFile(file, f"unknown column '{unknown[0]}' for format {fmt.name}", row=1, column=unknown[0])
 
 
-def sniff_columns(path: Path) -> list[str]:
+def sniff_columns(source: "Path | Extract") -> list[str]:
     """The header of a file, read cheaply (first line of a CSV; the recognised table of a workbook)."""
+    extract = Extract.of(source)
+    path, name = extract.path, extract.name
     if _is_workbook(path):
-        return _read_xlsx(path)[1].columns[1:]
+        return _read_xlsx(extract)[1].columns[1:]
     with path.open("rb") as fh:
         head = fh.read(1 << 16)
     if not head.strip():
-        raise RejectedFile(path.name, "the file is empty")
-    if b"\x00" in head:
-        raise RejectedFile(path.name, "the file is not UTF-8 or Windows-1252 text (it holds NUL bytes: UTF-16 or a "
-                                      "binary file?)", row=1)
+        raise RejectedFile(name, "the file is empty")
+    nul_row = extract.nul_row if extract.utf8 is not None else _first_nul_row(path)
+    if nul_row is not None:
+        raise RejectedFile(name, "the file is not UTF-8 or Windows-1252 text (it holds NUL bytes: UTF-16, a binary "
+                                 "file, or a damaged copy?)", row=nul_row)
     first_line = decode(head.split(b"\n", 1)[0] if b"\n" in head else head).strip("\n")
     if not first_line.strip():
-        raise RejectedFile(path.name, "the first line is blank; it must be the header", row=1)
+        raise RejectedFile(name, "the first line is blank; it must be the header", row=1)
     return next(csv.reader([first_line]))
 
 
-def read(path: Path, key: bytes | None = None) -> tuple[Format, pl.DataFrame]:
-    """Read, type and check one landing file whole; raise RejectedFile naming file, row and column.
+def read_extract(source: "Path | Extract", key: bytes | None = None) -> tuple[Format, pl.DataFrame]:
+    """Read, type and check one extract whole; raise RejectedFile naming file, row and column.
 
     Record-level formats need the pseudonymisation key: identifiers are replaced before the frame leaves here.
     """
-    fmt, batches = read_batches(path, key)
+    extract = Extract.of(source)
+    fmt, batches = read_batches(extract, key)
     df = pl.concat(list(batches))
-    check_unique(df, fmt, path.name)
+    check_unique(df, fmt, extract.name)
     return fmt, df
 
 
-def read_batches(path: Path, key: bytes | None = None,
+def read_batches(source: "Path | Extract", key: bytes | None = None,
                  batch_rows: int | None = None) -> tuple[Format, Iterator[pl.DataFrame]]:
     """The file's format and its typed rows in batches of at most `batch_rows` (None: one batch).
 
     Each batch is checked, reshaped and pseudonymised on its own; uniqueness across batches is the caller's
     to check (landing does it in the warehouse). Errors surface while iterating, as RejectedFile.
     """
-    file = path.name
+    extract = Extract.of(source)
+    path, file = extract.path, extract.name
     if _is_workbook(path):
-        fmt, frame, label = _read_xlsx(path)
+        fmt, frame, label = _read_xlsx(extract)
         _need_key(fmt, key)
         return fmt, iter([_finish(frame, fmt, label, key)])
-    header = sniff_columns(path)
+    header = sniff_columns(extract)
     fmt = recognise(header, file)
     _need_key(fmt, key)
     if not fmt.header:  # headerless ODS extracts are laid out by the reference module (and small)
         frame = reference.headerless_frame(decode(path.read_bytes()), file)
         return fmt, iter([_finish(frame, fmt, file, key)])
-    return fmt, _csv_batches(path, fmt, len(header), key, batch_rows)
+    return fmt, _csv_batches(extract, fmt, [normalise_header(c) for c in header], key, batch_rows)
 
 
 def load_note(fmt: Format, df: pl.DataFrame) -> str:
@@ -149,23 +201,23 @@ def _finish(frame: pl.DataFrame, fmt: Format, file: str, key: bytes | None) -> p
     return protect(df, fmt, key) if fmt.record_level else df
 
 
-def _csv_batches(path: Path, fmt: Format, width: int, key: bytes | None,
+def _csv_batches(extract: Extract, fmt: Format, header: list[str], key: bytes | None,
                  batch_rows: int | None) -> Iterator[pl.DataFrame]:
-    file = path.name
-    with _as_utf8(path) as source:
-        _check_field_counts(source, width, file)
+    file = extract.name
+    with _as_utf8(extract) as source:
+        _check_field_counts(source, len(header), file)
         lazy = pl.scan_csv(source, has_header=True, infer_schema=False)
         lazy = lazy.rename(normalise_header).with_row_index(ROW, offset=2).with_columns(pl.col(ROW).cast(pl.Int64))
         try:
             frames = iter(lazy.collect_batches(chunk_size=batch_rows)) if batch_rows else iter([lazy.collect()])
         except pl.exceptions.PolarsError as err:
-            raise _unreadable(file, err) from err
+            raise _unreadable(source, file, header, fmt, err) from None
         any_rows = False
         while True:
             try:
                 frame = next(frames, None)
             except pl.exceptions.PolarsError as err:
-                raise _unreadable(file, err) from err
+                raise _unreadable(source, file, header, fmt, err) from None
             if frame is None:
                 break
             frame = drop_blank_rows(frame)
@@ -176,8 +228,50 @@ def _csv_batches(path: Path, fmt: Format, width: int, key: bytes | None,
             raise RejectedFile(file, "the file has a header but no data rows")
 
 
-def _unreadable(file: str, err: Exception) -> RejectedFile:
-    return RejectedFile(file, f"not a readable CSV table ({str(err).splitlines()[0]})")
+def _unreadable(source: Path, file: str, header: list[str], fmt: Format, err: Exception) -> RejectedFile:
+    """Where and why the CSV parser gave up, without quoting any field (the parser's own message does, so it is
+    shown only for formats that hold no record-level data, and only when no malformed quote explains it)."""
+    row, field, problem = _quote_problem(source)
+    if row is not None:
+        column = header[field] if field < len(header) else f"field {field + 1}"
+        return RejectedFile(file, f"not a readable CSV table: {problem}", row=row, column=column)
+    detail = "" if fmt.record_level else f" ({str(err).splitlines()[0]})"
+    return RejectedFile(file, f"not a readable CSV table{detail}")
+
+
+def _quote_problem(source: Path) -> tuple[int | None, int, str]:
+    """The line and field (0-based) of the first malformed quote, and what is wrong with it; (None, 0, "") when
+    every quote is well formed. Runs only after the parser failed, and walks only lines holding quotes."""
+    in_quotes, opened_at = False, (0, 0)
+    with source.open(encoding="utf-8-sig", newline="") as fh:
+        for line_number, line in enumerate(fh, start=1):
+            if not in_quotes and '"' not in line:
+                continue
+            text, i, field, at_start = line.rstrip("\r\n"), 0, opened_at[1] if in_quotes else 0, not in_quotes
+            while i < len(text):
+                ch = text[i]
+                if in_quotes:
+                    if ch == '"' and text[i + 1:i + 2] == '"':
+                        i += 1
+                    elif ch == '"':
+                        in_quotes = False
+                        if text[i + 1:i + 2] not in ("", ","):
+                            return line_number, field, "text follows a closing quote in the same field (quote the " \
+                                                       "whole field and double any quote inside it)"
+                elif ch == ",":
+                    field, at_start = field + 1, True
+                    i += 1
+                    continue
+                elif ch == '"' and at_start:
+                    in_quotes, opened_at = True, (line_number, field)
+                elif ch == '"':
+                    return line_number, field, "a quote inside an unquoted field (quote the whole field and " \
+                                               "double the quote inside it)"
+                at_start = False
+                i += 1
+    if in_quotes:
+        return opened_at[0], opened_at[1], "a quoted field is never closed (a missing closing quote?)"
+    return None, 0, ""
 
 
 def _check_field_counts(source: Path, width: int, file: str) -> None:
@@ -200,14 +294,14 @@ def _check_field_counts(source: Path, width: int, file: str) -> None:
 
 
 @contextmanager
-def _as_utf8(path: Path) -> Iterator[Path]:
+def _as_utf8(extract: Extract) -> Iterator[Path]:
     """The file itself when it is UTF-8 (with or without BOM); else a temporary UTF-8 copy of its Windows-1252 text."""
-    if _is_utf8(path):
-        yield path
+    if extract.utf8 if extract.utf8 is not None else _is_utf8(extract.path):
+        yield extract.path
         return
     with tempfile.TemporaryDirectory(prefix="wellbeing-") as tmp:
         target = Path(tmp) / "utf8.csv"
-        _transcode_cp1252(path, target)
+        _transcode_cp1252(extract, target)
         yield target
 
 
@@ -223,15 +317,25 @@ def _is_utf8(path: Path) -> bool:
     return True
 
 
-def _transcode_cp1252(path: Path, target: Path) -> None:
+def _first_nul_row(path: Path) -> int | None:
+    lines = 0
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(BLOCK), b""):
+            if b"\x00" in block:
+                return lines + block[:block.index(b"\x00")].count(b"\n") + 1
+            lines += block.count(b"\n")
+    return None
+
+
+def _transcode_cp1252(extract: Extract, target: Path) -> None:
     lines_before = 0
-    with path.open("rb") as src, target.open("w", encoding="utf-8", newline="") as out:
+    with extract.path.open("rb") as src, target.open("w", encoding="utf-8", newline="") as out:
         for block in iter(lambda: src.read(BLOCK), b""):
             try:
                 out.write(block.decode("cp1252"))  # single-byte encoding: blocks never split a character
             except UnicodeDecodeError as err:
                 row = lines_before + block[:err.start].count(b"\n") + 1
-                raise RejectedFile(path.name, f"byte 0x{block[err.start]:02x} is neither UTF-8 nor Windows-1252 "
+                raise RejectedFile(extract.name, f"byte 0x{block[err.start]:02x} is neither UTF-8 nor Windows-1252 "
                                               "text; save the file as UTF-8", row=row) from None
             lines_before += block.count(b"\n")
 
@@ -243,19 +347,20 @@ def _is_workbook(path: Path) -> bool:
         return fh.read(len(ZIP_MAGIC)) == ZIP_MAGIC
 
 
-def _read_xlsx(path: Path) -> tuple[Format, pl.DataFrame, str]:
+def _read_xlsx(extract: Extract) -> tuple[Format, pl.DataFrame, str]:
     """The first table in a known format in any sheet (its header may sit below title rows), as strings.
 
     Row numbers count from the sheet's first used row, which is the spreadsheet's own numbering whenever the
     sheet starts at row 1, as publishers' sheets do (the reader does not report where the used range starts).
     """
+    path = extract.path
     try:
         sheets = pl.read_excel(path, sheet_id=0, engine="calamine", has_header=False, infer_schema_length=0,
                                drop_empty_rows=False, raise_if_empty=False)
     except Exception as err:  # noqa: BLE001 - calamine raises its own error types for corrupt workbooks
-        raise RejectedFile(path.name, f"not a readable XLSX workbook ({str(err).splitlines()[0]})") from err
+        raise RejectedFile(extract.name, f"not a readable XLSX workbook ({str(err).splitlines()[0]})") from err
     for name, sheet in sheets.items():
-        label = f"{path.name} [{name}]"
+        label = f"{extract.name} [{name}]"
         for i in range(min(HEADER_SEARCH_ROWS, sheet.height)):
             cells = ["" if v is None else str(v) for v in sheet.row(i)]
             while cells and not cells[-1].strip():
@@ -270,7 +375,7 @@ def _read_xlsx(path: Path) -> tuple[Format, pl.DataFrame, str]:
             body = body.rename(dict(zip(body.columns, (normalise_header(c) for c in cells))))
             body = body.with_row_index(ROW, offset=i + 2).with_columns(pl.col(ROW).cast(pl.Int64))
             return fmt, _excel_dates(body, fmt), label
-    raise RejectedFile(path.name, f"no sheet holds a table in a known format (sheets: {', '.join(sheets) or 'none'})")
+    raise RejectedFile(extract.name, f"no sheet holds a table in a known format (sheets: {', '.join(sheets) or 'none'})")
 
 
 def _excel_dates(body: pl.DataFrame, fmt: Format) -> pl.DataFrame:

@@ -20,11 +20,11 @@ SOCIAL_CARE_LA = Format(
     columns=(
         Column("year", pl.Int64, min=2000, max=2100),
         Column("la_code", pl.String, pattern=LA_CODE),
-        Column("filled_posts", pl.Int64, min=0),
+        Column("filled_posts", pl.Int64, min=0, thousands=True),
         Column("turnover_rate", pl.Float64, min=0, max=100, nullable=True),
         Column("vacancy_rate", pl.Float64, min=0, max=100, nullable=True),
         Column("sickness_days_per_worker", pl.Float64, min=0, max=366, nullable=True),
-        Column("n_workers", pl.Int64, min=0),
+        Column("n_workers", pl.Int64, min=0, thousands=True),
     ),
     key=("year", "la_code"),
     period="year",

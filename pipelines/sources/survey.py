@@ -27,12 +27,12 @@ SURVEY_ORG_RESULTS = Format(
         Column("measure", pl.String, values=MEASURES),
         # percentages 0-100; sub-scores 0-10 (rule below); blank = withheld
         Column("value", pl.Float64, min=0, max=100, nullable=True),
-        Column("base", pl.Int64, min=0, nullable=True),
+        Column("base", pl.Int64, min=0, nullable=True, thousands=True),
     ),
     key=("survey_year", "org_code", "question_code", "measure"),
     period="survey_year",
     org="org_code",
-    rules=(("a sub-score is on a 0-10 scale", "value", (pl.col("measure") == "sub_score") & (pl.col("value") > 10)),),
+    rules=(("a sub-score is on a 0-10 scale", "value", "measure = 'sub_score' and value > 10"),),
 )
 
 _RESPONDENT_COLUMNS = (

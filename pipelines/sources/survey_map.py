@@ -69,7 +69,7 @@ def map_format(path: Path) -> Format:
           for k in ("org_name", "benchmarking_group", "weighting")),
         *(_mapped("geo", c, pl.String) for c in sorted(geo_columns)),
         *(_mapped("value", c, pl.Float64, min=0, max=SCALES[m["scale"]]) for c, m in measures.items()),
-        *(_mapped("base", c, pl.Int64, min=0) for c in sorted(bases)),
+        *(_mapped("base", c, pl.Int64, min=0, thousands=True) for c in sorted(bases)),
         *(_mapped("ignored", c, pl.String, required=False) for c in sorted(ignored)),
     )
     return Format(

@@ -28,7 +28,7 @@ TURNOVER_BENCHMARKING = Format(
         Column("cluster_group", pl.String),
         Column("benchmark_group", pl.String, required=False, nullable=True),
         Column("staff_group_1_name", pl.String),
-        Column("hc", pl.Int64, min=0),
+        Column("hc", pl.Int64, min=0, thousands=True),
         Column("fte", pl.Float64, min=0),
     ),
     key=("period", "type", "reporting_org_code", "staff_group_1_name"),
@@ -36,8 +36,8 @@ TURNOVER_BENCHMARKING = Format(
     org="reporting_org_code",
     rules=(
         ("the period's second month is not the month after its first", "period",
-         pl.col("period").str.slice(0, 6).str.to_date("%Y%m").dt.offset_by("1mo")
-         != pl.col("period").str.slice(10, 6).str.to_date("%Y%m")),
+         "strptime(left(period, 6) || '01', '%Y%m%d') + interval '1 month' "
+         "<> strptime(right(period, 6) || '01', '%Y%m%d')"),
     ),
 )
 

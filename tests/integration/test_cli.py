@@ -93,37 +93,93 @@ def test_rollback_serves_the_previous_snapshot(published_tiny, tmp_path, monkeyp
         main(["--home", str(home.root), "no-such-command"])
 
 
-def test_ui_serves_every_asset_on_loopback(published_tiny):
-    """`wellbeing ui` starts Dagster's webserver on 127.0.0.1 with the whole asset graph loaded."""
+def _graphql(port: int, query: str, variables: dict | None = None) -> dict:
     import json
+    import urllib.request
+
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/graphql",
+                                     data=json.dumps({"query": query, "variables": variables or {}}).encode(),
+                                     headers={"Content-Type": "application/json"})
+    return json.loads(urllib.request.urlopen(request, timeout=10).read())["data"]
+
+
+def _wait_for(condition, seconds: float, what: str):
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            value = condition()
+        except (OSError, KeyError, TypeError, ValueError):
+            value = None
+        if value:
+            return value
+        time.sleep(2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _processes_using(home) -> list[int]:
+    """Live processes whose environment points at this home (the UI, its daemon, code servers, runs)."""
+    from pathlib import Path
+
+    marker = f"DAGSTER_HOME={home.dagster_home}".encode()
+    found = []
+    for environ in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            if marker in environ.read_bytes().split(b"\0"):
+                state = (environ.parent / "stat").read_text().rsplit(")", 1)[1].split()[0]
+                if state != "Z":
+                    found.append(int(environ.parent.name))
+        except OSError:
+            continue  # ended while we looked, or not ours to read
+    return found
+
+
+def test_ui_with_the_sensor_on_publishes_a_dropped_file_and_stops_cleanly(published_tiny, tiny_extracts, tmp_path,
+                                                                         monkeypatch):
+    """`wellbeing ui` serves the asset graph on loopback; the landing sensor, switched on through GraphQL,
+    starts a run for a dropped file that publishes; SIGTERM to `wellbeing ui` leaves no process behind."""
     import os
     import signal
     import socket
-    import time
-    import urllib.request
 
+    home = copy_home(published_tiny, tmp_path / "home", monkeypatch)
+    before = publish_id_of(home)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    ui = subprocess.Popen([*WELLBEING, "--home", str(published_tiny.root), "ui", "--port", str(port)],
+    ui = subprocess.Popen([*WELLBEING, "ui", "--home", str(home.root), "--port", str(port)],
                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    query = json.dumps({"query": "{ assetNodes { assetKey { path } } }"}).encode()
-    keys: list = []
     try:
-        deadline = time.time() + 180
-        while time.time() < deadline and not keys:
-            time.sleep(2)
-            try:
-                request = urllib.request.Request(f"http://127.0.0.1:{port}/graphql", data=query,
-                                                 headers={"Content-Type": "application/json"})
-                keys = json.loads(urllib.request.urlopen(request, timeout=5).read())["data"]["assetNodes"]
-            except (OSError, KeyError, TypeError, ValueError):
-                continue
+        keys = _wait_for(lambda: _graphql(port, "{ assetNodes { assetKey { path } } }")["assetNodes"], 240,
+                         "the UI to serve the asset graph")
+        paths = {tuple(k["assetKey"]["path"]) for k in keys}
+        assert {("serving", "snapshot"), ("marts", "ics_burnout_risk"), ("raw", "sickness_org")} <= paths
+
+        location = _graphql(port, "{ workspaceOrError { ... on Workspace { locationEntries { name } } } }"
+                            )["workspaceOrError"]["locationEntries"][0]["name"]
+        started = _graphql(port, """mutation($s: SensorSelector!) { startSensor(sensorSelector: $s) {
+                                      __typename ... on Sensor { sensorState { status } } } }""",
+                           {"s": {"repositoryLocationName": location, "repositoryName": "__repository__",
+                                  "sensorName": "landing_sensor"}})["startSensor"]
+        assert started["sensorState"]["status"] == "RUNNING", started
+
+        last = sorted(tiny_extracts.glob("sickness_org_*.csv"))[-1]
+        (home.landing / last.name).write_bytes(last.read_bytes().replace(b"\n", b"\r\n"))  # a corrected resend
+        _wait_for(lambda: publish_id_of(home) != before, 900, "the sensor's run to publish")
     finally:
-        os.killpg(ui.pid, signal.SIGINT)
+        os.kill(ui.pid, signal.SIGTERM)  # the command only: it must take its children down itself
         try:
-            ui.wait(timeout=30)
+            ui.wait(timeout=60)
         except subprocess.TimeoutExpired:
             os.killpg(ui.pid, signal.SIGKILL)
-    paths = {tuple(k["assetKey"]["path"]) for k in keys}
-    assert ("serving", "snapshot") in paths and ("marts", "ics_burnout_risk") in paths and ("raw", "sickness_org") in paths
+            raise
+    assert _wait_for(lambda: not _processes_using(home) or None, 30, "every UI process to end") is True
+
+    out = subprocess.run([*WELLBEING, "status", "--home", str(home.root)], capture_output=True, text=True).stdout
+    assert "started by sensor landing_sensor: published" in out
+
+
+def publish_id_of(home) -> str:
+    with duckdb.connect(str(home.serving_db), read_only=True) as con:
+        return con.execute("select max(publish_id) from meta.publish_log").fetchone()[0]

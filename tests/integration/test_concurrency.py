@@ -17,7 +17,6 @@ import pytest
 from pipelines.runs import run_pipeline
 from tests.integration.test_gates import copy_home, published_home
 
-pytestmark = pytest.mark.realdata
 READERS = 3
 READER = r"""
 import json, sys, time
@@ -45,8 +44,18 @@ print(json.dumps({"reads": reads, "errors": errors, "seen": seen}))
 """
 
 
+@pytest.mark.realdata
 def test_readers_see_whole_snapshots_while_runs_publish(realdata, tmp_path_factory, home):
-    copy_home(published_home(realdata, tmp_path_factory), home)
+    readers_see_whole_snapshots(published_home(realdata, tmp_path_factory), home)
+
+
+def test_readers_see_whole_snapshots_on_the_tiny_warehouse(published_tiny, home):
+    """The same without the real data: a home that published every tiny extract."""
+    readers_see_whole_snapshots(published_tiny, home)
+
+
+def readers_see_whole_snapshots(published, home) -> None:
+    copy_home(published, home)
     stop = home.root / "stop-readers"
     readers = [subprocess.Popen([sys.executable, "-c", READER, str(home.serving_db), str(stop)],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(READERS)]

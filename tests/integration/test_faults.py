@@ -24,7 +24,6 @@ from pipelines.publish import TMP_PREFIX
 from pipelines.settings import REPO_ROOT, Home
 from tests.integration.test_gates import copy_home, published_home
 
-pytestmark = pytest.mark.realdata
 # in run order: two before dbt, one inside it, two inside the publish
 POINTS = ("ingest", "quality_gate", "dbt_build", "serving_tmp", "before_replace")
 
@@ -72,13 +71,24 @@ def live_processes_in_group(group: int) -> list[int]:
     return live
 
 
+@pytest.mark.realdata
 def test_killed_runs_leave_the_snapshot_and_a_rerun_catches_up(realdata, tmp_path_factory, home):
     uninterrupted = published_home(realdata, tmp_path_factory)
+    last_month = sorted((realdata / "nhs_sickness_absence_org_monthly").glob("nhs_sickness_absence_*.csv"))[-1]
+    kill_at_every_point_then_catch_up(uninterrupted, home, last_month, "sickness_org")
+
+
+def test_killed_runs_on_the_tiny_warehouse(published_tiny, tiny_extracts, home):
+    """The same, without the real data: a home that published every tiny extract."""
+    last_month = sorted(tiny_extracts.glob("sickness_org_*.csv"))[-1]
+    kill_at_every_point_then_catch_up(published_tiny, home, last_month, "sickness_org")
+
+
+def kill_at_every_point_then_catch_up(uninterrupted: Home, home: Home, last_month: Path, raw_table: str) -> None:
     expected = published_tables(uninterrupted.serving_db)
     copy_home(uninterrupted, home)
     before, before_id = sha(home.serving_db), publish_id(home.serving_db)
     kept = sorted(p.name for p in home.snapshots.iterdir())
-    last_month = sorted((realdata / "nhs_sickness_absence_org_monthly").glob("nhs_sickness_absence_*.csv"))[-1]
     (home.landing / last_month.name).write_bytes(last_month.read_bytes().replace(b"\n", b"\r\n"))
 
     for point in POINTS:
@@ -96,6 +106,6 @@ def test_killed_runs_leave_the_snapshot_and_a_rerun_catches_up(realdata, tmp_pat
     with duckdb.connect(str(home.build_db), read_only=True) as con:
         resends = con.execute("select outcome, rows_superseded from raw.load_log where file_name = ? "
                               "order by logged_at", [last_month.name]).fetchall()
-        held = con.execute("select count(*) from raw.sickness_org where _source_file = ?",
+        held = con.execute(f"select count(*) from raw.{raw_table} where _source_file = ?",
                            [last_month.name]).fetchone()[0]
     assert resends == [("loaded", 0), ("loaded", held)]  # loaded once more, whatever the kills

@@ -2,10 +2,12 @@
 ingest over a mixed landing folder, supersession of record-level resends by month and organisation."""
 from __future__ import annotations
 
+import time
+
 import duckdb
 import pytest
 
-from pipelines.landing import ensure_raw_tables, ingest, load_file
+from pipelines.landing import ensure_raw_tables, ingest, load_file, route, staged_families
 from pipelines.settings import Home
 from pipelines.sources.privacy import pseudonym
 from tests.fixtures.samples import SAMPLES, write_sample
@@ -40,7 +42,7 @@ def test_batched_and_whole_loads_store_the_same_rows(tmp_path):
             ensure_raw_tables(con)
             path = write_sample(home.landing, "staff_in_post", "\n".join([SIP_HEADER, *sip_rows(10)]) + "\n")
             assert load_file(con, home, path, KEY, batch_rows=batch_rows).rows_loaded == 10
-            tables.append(con.execute("select * exclude (_loaded_at) from raw.staff_in_post order by all").fetchall())
+            tables.append(con.execute("select * exclude (_loaded_at, _load_id) from raw.staff_in_post order by all").fetchall())
     assert tables[0] == tables[1]
 
 
@@ -51,8 +53,8 @@ def test_a_duplicate_key_in_another_batch_is_caught_and_nothing_is_kept(warehous
     path = write_sample(home.landing, "staff_in_post", "\n".join([SIP_HEADER, *rows]) + "\n")
     result = load_file(con, home, path, KEY, batch_rows=3)
     assert result.outcome == "rejected"
-    assert "row 9, column month_end: duplicate key (employee_id=<identifier>, assignment_id=<identifier>, " \
-           "month_end=2024-04-30)" in result.message
+    assert "row 9, column month_end: duplicate key: an earlier row has the same employee_id, assignment_id, " \
+           "month_end" in result.message
     assert count(con, "staff_in_post") == 0
 
 
@@ -79,12 +81,12 @@ def test_identifiers_never_reach_the_warehouse(warehouse):
     assert "date_of_birth" not in columns and "age_band" in columns
 
 
-def test_a_record_level_file_without_a_key_stays_in_landing_and_changes_nothing(warehouse):
+def test_a_record_level_file_without_a_key_stays_staged_and_changes_nothing(warehouse):
     home, con = warehouse
     path = write_sample(home.landing, "leavers")
     with pytest.raises(ValueError, match="pseudonymisation key"):
         load_file(con, home, path, None)
-    assert path.exists()
+    assert staged_families(home) == {"turnover": 1}
     assert count(con, "leavers") == 0 and count(con, "load_log") == 0
 
 
@@ -105,13 +107,18 @@ def test_a_record_level_resend_supersedes_its_months_for_its_organisation_only(w
         ("RJ1", "2024-04-30", 1.0, 3), ("RJ1", "2024-05-31", 0.8, 2), ("RJ2", "2024-04-30", 1.0, 2)]
 
 
-def test_family_ingest_loads_its_own_files_and_quarantines_unreadable_ones(warehouse):
+def test_the_router_classifies_each_file_once_and_each_family_loads_only_its_own(warehouse):
     home, con = warehouse
     for name in ("sickness_org", "sickness_reason", "leavers"):
         write_sample(home.landing, name)
     (home.landing / "minutes.csv").write_text("title,author\nMinutes,Board\n")
+    routed = route(con, home, now=time.time() + 60)
+    assert [(r.file, r.outcome, r.format) for r in routed] == [("minutes.csv", "rejected", None)]
+    assert (home.root / routed[0].stored_as).exists()
+    assert (home.quarantine / f"{routed[0].load_id}.reason.txt").read_text().startswith("minutes.csv: row 1")
+    assert list(home.landing.iterdir()) == []
+    assert staged_families(home) == {"sickness": 2, "turnover": 1}
     results = ingest(con, home, "sickness", KEY)
-    assert sorted((r.file, r.outcome) for r in results) == [
-        ("minutes.csv", "rejected"), ("sickness_org_2024-04.csv", "loaded"), ("sickness_reason_2024-04.csv", "loaded")]
-    assert sorted(p.name for p in home.landing.iterdir()) == ["esr_leavers_RJ1.csv"]
-    assert (home.quarantine / "minutes.csv.reason.txt").exists()
+    assert sorted((r.file, r.outcome, r.table) for r in results) == [
+        ("sickness_org_2024-04.csv", "loaded", "sickness_org"), ("sickness_reason_2024-04.csv", "loaded", "sickness_reason")]
+    assert staged_families(home) == {"turnover": 1}

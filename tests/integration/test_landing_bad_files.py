@@ -114,7 +114,7 @@ CASES = [
          "rejected", row=3, column="sickness_absence_rate_percent", says="does not equal FTE days lost"),
     Case("impossible FTE in a record-level file", text("esr_staff_in_post_RJ9.csv",
          replaced(SAMPLES["staff_in_post"][1].replace("RJ1", "RJ9"), ",0.6,", ",6,")), "rejected", row=3,
-         column="fte", says="'6' is above the allowed maximum 1.5"),
+         column="fte", says="the value is above the allowed maximum 1.5"),
     Case("not a date", text("bad_date.csv", MAY.replace("31/05/2024", "31/02/2024")), "rejected", row=2,
          column="date", says="'31/02/2024' is not a date like %d/%m/%Y"),
     Case("date out of range", text("esr_absence_RJ9.csv", replaced(ABSENCE.replace("RJ1", "RJ9"), "2024-05-20", "1899-05-20")),
@@ -127,7 +127,7 @@ CASES = [
          column="org_code", says="duplicate key (date=2024-05-31, org_code=RJ2)"),
     Case("duplicate key in a record-level file hides the identifier", text("esr_leavers_RJ7.csv",
          SAMPLES["leavers"][1].replace("RJ1", "RJ7") + lines(SAMPLES["leavers"][1].replace("RJ1", "RJ7"))[1] + "\n"),
-         "rejected", row=4, column="leave_date", says="duplicate key (employee_id=<identifier>, org_code=RJ7"),
+         "rejected", row=4, column="leave_date", says="duplicate key: an earlier row has the same employee_id, org_code"),
     Case("malformed organisation code", text("bad_org.csv", replaced(MAY, ",RJ2,", ",rj 2,")), "rejected", row=3,
          column="org_code", says="'rj 2' is not a valid org code"),
     Case("rows already loaded from another file", text("sickness_april_again.csv", SICKNESS.replace("1000.5", "1000.4")),
@@ -143,7 +143,22 @@ CASES = [
          "rejected", row=3, says="byte 0x81 is neither UTF-8 nor Windows-1252"),
     Case("binary file", raw_bytes("image.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), "rejected", says="NUL bytes"),
     Case("unterminated quote", text("quote.csv", replaced(MAY, "Lewisham and Greenwich NHS Trust", '"Lewisham and Greenwich NHS Trust')),
-         "rejected", says="not a readable CSV table"),
+         "rejected", row=3, column="org_name", says="a quoted field is never closed"),
+    Case("NaN in a published rate", text("nan.csv", replaced(MAY, "512.25,10245,5.00", "512.25,10245,NaN")),
+         "rejected", row=3, column="sickness_absence_rate_percent", says="'NaN' is not a finite number"),
+    Case("infinity in published days", text("inf.csv", replaced(MAY, "512.25,10245", "512.25,inf")),
+         "rejected", row=3, column="fte_days_available", says="'inf' is not a finite number"),
+    Case("infinity in a record-level file, value not repeated", text("esr_staff_in_post_RJ4.csv",
+         replaced(SAMPLES["staff_in_post"][1].replace("RJ1", "RJ4"), ",0.6,", ",-Infinity,")), "rejected", row=3,
+         column="fte", says="the value is not a finite number"),
+    Case("decimal comma", text("comma.csv", replaced(MAY, "512.25,10245", '"512,25",10245')), "rejected", row=3,
+         column="fte_days_lost", says="'512,25' is not a number"),
+    Case("NUL byte beyond the first 64 KiB", text("nul_late.csv", "\n".join(
+         [lines(MAY)[0], *[lines(MAY)[1].replace("RJ1", f"R{i:04d}") for i in range(1200)]]).replace(
+         "R1100,Guy's", "R1100,Gu\x00y's") + "\n"), "rejected", row=1102, says="holds NUL bytes"),
+    Case("stray quote in a record-level file, value not repeated", text("esr_leavers_RJ3.csv",
+         replaced(SAMPLES["leavers"][1].replace("RJ1", "RJ3"), "10004,", '"10004"7,')), "rejected", row=3,
+         column="employee_id", says="text follows a closing quote"),
     Case("workbook with no data sheet", workbook("sickness.xlsx", {"Notes": [["NHS Sickness Absence Rates"], ["Data to follow"]]}),
          "rejected", says="no sheet holds a table in a known format (sheets: Notes)"),
     Case("corrupt workbook", raw_bytes("broken.xlsx", b"PK\x03\x04 not really a workbook"), "rejected",
@@ -161,10 +176,11 @@ CASES = [
 
 
 def dump(con: duckdb.DuckDBPyConnection) -> dict[str, list]:
-    """Every raw table but the load log: its columns and types, and all its rows in order."""
-    tables = [t for (t,) in con.execute("select table_name from information_schema.tables where table_schema = 'raw' "
-                                        "and table_name <> 'load_log' order by 1").fetchall()]
-    return {t: [con.execute(f"describe raw.{t}").fetchall(), con.execute(f"select * from raw.{t} order by all").fetchall()]
+    """Every raw table but the load log, and the rows kept aside: columns and types, and all rows in order."""
+    tables = [f"{schema}.{t}" for schema, t in con.execute(
+        "select table_schema, table_name from information_schema.tables where table_schema in ('raw', 'landing') "
+        "and table_name <> 'load_log' order by all").fetchall()]
+    return {t: [con.execute(f"describe {t}").fetchall(), con.execute(f"select * from {t} order by all").fetchall()]
             for t in tables}
 
 
@@ -196,6 +212,7 @@ def test_each_file_gets_its_outcome_and_a_rejection_changes_nothing(loaded, case
     home, con = loaded
     before = dump(con)
     path = case.make(home.landing)
+    original = path.read_bytes()
     result = load_file(con, home, path, KEY)
 
     assert result.outcome == case.outcome, result.message
@@ -204,6 +221,8 @@ def test_each_file_gets_its_outcome_and_a_rejection_changes_nothing(loaded, case
     assert logged == (case.outcome, result.message)
     if case.outcome == "rejected":
         assert result.message.startswith(f"{path.name}")
+        for secret in ("10004", "-Infinity"):  # values of record-level files are never repeated
+            assert secret not in result.message
         assert case.says in result.message
         if case.row:
             assert f"row {case.row}" in result.message
@@ -211,13 +230,14 @@ def test_each_file_gets_its_outcome_and_a_rejection_changes_nothing(loaded, case
             assert f"column {case.column}" in result.message
         assert dump(con) == before
         assert not path.exists()
-        reason = home.quarantine / f"{path.name}.reason.txt"
+        reason = home.quarantine / f"{result.load_id}.reason.txt"
         assert reason.read_text().strip() == result.message
+        assert (home.root / result.stored_as).read_bytes() == original
     else:
         after = dump(con)
         assert after != before
         assert result.rows_loaded == case.rows_loaded
-        assert (home.archive / path.name).exists()
+        assert (home.root / result.stored_as).read_bytes() == original
 
 
 def test_the_same_file_twice_is_a_duplicate_and_changes_nothing(loaded):
@@ -243,7 +263,9 @@ def test_a_corrected_resend_under_the_same_name_supersedes_the_earlier_rows(load
     rows = con.execute("select org_code, fte_days_lost, _source_sha256 from raw.sickness_org order by org_code").fetchall()
     assert [(o, d) for o, d, _ in rows] == [("0AR", 1868.54684), ("RJ1", 1100.5), ("RJ2", 512.25)]
     assert len({sha for *_, sha in rows}) == 1
-    assert (home.archive / name).exists() and (home.archive / f"{Path(name).stem}.1.csv").exists()
+    archived = con.execute("select archived_as from raw.load_log where file_name = ? and outcome = 'loaded'",
+                           [name]).fetchall()
+    assert len(archived) == 2 and all((home.root / a).exists() for (a,) in archived)
 
 
 def test_a_resend_covering_fewer_organisations_keeps_the_others(loaded):

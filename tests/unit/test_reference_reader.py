@@ -8,7 +8,7 @@ import pytest
 
 from pipelines.landing import ensure_raw_tables, load_file
 from pipelines.settings import Home
-from pipelines.sources import RejectedFile, read
+from pipelines.sources import RejectedFile, read_extract
 from pipelines.sources.reference import ODS_ORGANISATIONS
 
 from ..boundary_files import OdsRow, ods_bytes, write_ods
@@ -21,7 +21,7 @@ ROWS = [
 
 
 def test_a_headerless_ods_extract_is_recognised_and_typed(tmp_path):
-    fmt, df = read(write_ods(tmp_path, "ods_etr_20260401.csv", ROWS))
+    fmt, df = read_extract(write_ods(tmp_path, "ods_etr_20260401.csv", ROWS))
     assert fmt is ODS_ORGANISATIONS
     assert df.columns == ["_source_row", "org_code", "org_name", "region_code", "icb_code", "open_date",
                           "close_date", "snapshot_date", "snapshot_date_source"]
@@ -38,14 +38,14 @@ def test_a_headerless_ods_extract_is_recognised_and_typed(tmp_path):
     ("etr_copy2.csv", date(2026, 4, 1), "newest_open_date"),
 ])
 def test_the_snapshot_date_comes_from_the_name_else_the_newest_open_date(tmp_path, name, expected, source):
-    _, df = read(write_ods(tmp_path, name, ROWS))
+    _, df = read_extract(write_ods(tmp_path, name, ROWS))
     assert df["snapshot_date"].unique().to_list() == [expected]
     assert df["snapshot_date_source"].unique().to_list() == [source]
 
 
 def test_a_file_name_holding_an_impossible_date_is_rejected(tmp_path):
     with pytest.raises(RejectedFile) as err:
-        read(write_ods(tmp_path, "etr_20251340.csv", ROWS))
+        read_extract(write_ods(tmp_path, "etr_20251340.csv", ROWS))
     assert "etr_20251340.csv" in str(err.value) and "'20251340'" in str(err.value)
 
 
@@ -72,7 +72,7 @@ def test_blank_region_and_icb_load_as_null_and_the_load_message_counts_them(tmp_
 ])
 def test_a_bad_row_rejects_the_file_naming_row_and_column(tmp_path, row, column, line):
     with pytest.raises(RejectedFile) as err:
-        read(write_ods(tmp_path, "etr_20260401.csv", [*ROWS, row]))
+        read_extract(write_ods(tmp_path, "etr_20260401.csv", [*ROWS, row]))
     assert (err.value.file, err.value.row, err.value.column) == ("etr_20260401.csv", line, column)
 
 
@@ -80,14 +80,14 @@ def test_a_row_with_the_wrong_number_of_fields_is_rejected(tmp_path):
     path = tmp_path / "etr_20260401.csv"
     path.write_bytes(ods_bytes(ROWS) + b'"RX1","SHORT ROW","Y61","QMM"\r\n')
     with pytest.raises(RejectedFile) as err:
-        read(path)
+        read_extract(path)
     assert (err.value.file, err.value.row) == ("etr_20260401.csv", 4)
     assert "4 fields" in err.value.message
 
 
 @pytest.mark.realdata
 def test_the_real_etr_extract(realdata):
-    fmt, df = read(realdata / "ods_etr_2025" / "etr.csv")
+    fmt, df = read_extract(realdata / "ods_etr_2025" / "etr.csv")
     assert fmt is ODS_ORGANISATIONS and df.height == 210
     assert df["close_date"].is_not_null().sum() == 5
     # no date in the name: the newest open date (North London NHS FT, opened 1 November 2024)

@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 import xlsxwriter
 
-from pipelines.sources import FORMATS, RejectedFile, read, recognise
+from pipelines.sources import FORMATS, RejectedFile, read_extract, recognise
 from pipelines.sources.base import ROW, looks_like_identifier
 from pipelines.sources.privacy import pseudonym
 from pipelines.sources.registry import read_batches
@@ -19,7 +19,7 @@ KEY = b"unit-test-key"
 
 @pytest.mark.parametrize("name", sorted(SAMPLES))
 def test_every_sample_is_recognised_as_its_format_and_typed(tmp_path, name):
-    fmt, df = read(write_sample(tmp_path, name), KEY)
+    fmt, df = read_extract(write_sample(tmp_path, name), KEY)
     assert fmt.name == name
     assert df.height >= 2
     assert set(df.columns) == {ROW, *(c for c, _ in fmt.stored)}
@@ -52,7 +52,7 @@ def test_an_identifier_column_in_a_record_level_file_is_rejected_as_such(tmp_pat
     lines = text.splitlines()
     bad = "\n".join([lines[0] + f",{column}"] + [line + ",x" for line in lines[1:]]) + "\n"
     with pytest.raises(RejectedFile) as err:
-        read(write_sample(tmp_path, "absence_episodes", bad), KEY)
+        read_extract(write_sample(tmp_path, "absence_episodes", bad), KEY)
     assert err.value.row == 1 and err.value.column == column.lower()
     assert "looks like a direct identifier" in err.value.message
 
@@ -66,7 +66,7 @@ def test_an_unknown_column_that_is_no_identifier_is_rejected_as_unknown(tmp_path
     lines = text.splitlines()
     bad = "\n".join([lines[0] + ",shoe_size"] + [line + ",9" for line in lines[1:]]) + "\n"
     with pytest.raises(RejectedFile, match="unknown column 'shoe_size' for format leavers") as err:
-        read(write_sample(tmp_path, "leavers", bad), KEY)
+        read_extract(write_sample(tmp_path, "leavers", bad), KEY)
     assert (err.value.row, err.value.column) == (1, "shoe_size")
 
 
@@ -74,7 +74,7 @@ def test_a_value_that_does_not_cast_names_its_line_and_column(tmp_path):
     _, text = SAMPLES["sickness_org"]
     bad = text.replace("512.25", "five hundred")
     with pytest.raises(RejectedFile) as err:
-        read(write_sample(tmp_path, "sickness_org", bad))
+        read_extract(write_sample(tmp_path, "sickness_org", bad))
     assert (err.value.row, err.value.column) == (3, "fte_days_lost")
     assert "'five hundred' is not a number" in err.value.message
     assert str(err.value).startswith("sickness_org_2024-04.csv: row 3, column fte_days_lost:")
@@ -83,7 +83,7 @@ def test_a_value_that_does_not_cast_names_its_line_and_column(tmp_path):
 def test_the_published_rate_must_reproduce_from_the_days(tmp_path):
     _, text = SAMPLES["sickness_org"]
     with pytest.raises(RejectedFile, match="does not equal FTE days lost") as err:
-        read(write_sample(tmp_path, "sickness_org", text.replace(",3.53\n", ",3.56\n")))
+        read_extract(write_sample(tmp_path, "sickness_org", text.replace(",3.53\n", ",3.56\n")))
     assert (err.value.row, err.value.column) == (4, "sickness_absence_rate_percent")
 
 
@@ -95,7 +95,7 @@ def test_utf8_bom_crlf_and_windows_1252_all_read_the_same(tmp_path, encoding, ne
     data = (b"\xef\xbb\xbf" if bom else b"") + text.encode(encoding)
     path = tmp_path / "s.csv"
     path.write_bytes(data)
-    fmt, df = read(path)
+    fmt, df = read_extract(path)
     assert fmt.name == "sickness_org"
     assert df["org_name"].to_list()[:2] == ["Guy’s and St Thomas' NHS Foundation Trust", "Lewishäm and Greenwich NHS Trust"]
     assert df[ROW].to_list() == [2, 3, 4]
@@ -107,7 +107,7 @@ def test_batches_give_the_same_rows_as_one_read_with_line_numbers_of_the_whole_f
     many = [r.replace("10001,10001", f"{i},{i}").replace("10002,10002-2", f"{i}b,{i}b")
             for i in range(7) for r in rows[:2]]
     path = write_sample(tmp_path, "staff_in_post", "\n".join([header, *many]) + "\n")
-    fmt, whole = read(path, KEY)
+    fmt, whole = read_extract(path, KEY)
     _, batches = read_batches(path, KEY, batch_rows=3)
     parts = list(batches)
     assert [p.height for p in parts] == [3, 3, 3, 3, 2]
@@ -129,20 +129,20 @@ def test_a_bad_value_in_a_later_batch_names_its_line_in_the_file(tmp_path):
 
 
 def test_identifiers_are_pseudonymised_with_the_key_and_dates_of_birth_become_age_bands(tmp_path):
-    fmt, df = read(write_sample(tmp_path, "staff_in_post"), KEY)
+    fmt, df = read_extract(write_sample(tmp_path, "staff_in_post"), KEY)
     assert "date_of_birth" not in df.columns
     assert df["employee_id"].to_list() == [pseudonym("10001", KEY), pseudonym("10002", KEY), pseudonym("10001", KEY)]
     assert df["employee_id"][0] != pseudonym("10001", b"another key")
     # 1980-05-17 is 43 on 2024-04-30 and 44 on 2024-05-31; 1999-12-31 is 24 on 2024-04-30
     assert df["age_band"].to_list() == ["40-49", "20-29", "40-49"]
     text = (tmp_path / "esr_staff_in_post_RJ1.csv").read_text()
-    _, again = read(write_sample(tmp_path, "staff_in_post", text.replace("1980-05-17", "1974-05-31")), KEY)
+    _, again = read_extract(write_sample(tmp_path, "staff_in_post", text.replace("1980-05-17", "1974-05-31")), KEY)
     assert again["age_band"].to_list() == ["40-49", "20-29", "50-59"]
 
 
 def test_a_record_level_file_without_a_key_is_not_read(tmp_path):
     with pytest.raises(ValueError, match="pseudonymisation key"):
-        read(write_sample(tmp_path, "leavers"))
+        read_extract(write_sample(tmp_path, "leavers"))
 
 
 def _workbook(path, sheets: dict[str, list[list]]) -> None:
@@ -166,7 +166,7 @@ def test_a_published_workbook_with_title_rows_and_date_cells_reads_like_its_csv(
     path = tmp_path / "sickness.xlsx"
     _workbook(path, {"Notes": [["NHS Sickness Absence Rates"], ["Published monthly"]],
                      "Data": [["NHS Sickness Absence Rates, April 2024"], [], header, row]})
-    fmt, df = read(path)
+    fmt, df = read_extract(path)
     assert fmt.name == "sickness_org"
     assert df.select("date", "org_code", "fte_days_lost", ROW).row(0) == (dt.date(2024, 4, 30), "RJ1", 1000.5, 4)
 
@@ -175,7 +175,7 @@ def test_a_workbook_without_a_data_sheet_is_rejected(tmp_path):
     path = tmp_path / "sickness.xlsx"
     _workbook(path, {"Notes": [["NHS Sickness Absence Rates"], ["Data to follow"]], "Empty": []})
     with pytest.raises(RejectedFile, match=r"no sheet holds a table in a known format \(sheets: Notes, Empty\)"):
-        read(path)
+        read_extract(path)
 
 
 def test_a_bad_cell_in_a_workbook_names_the_sheet_row_and_column(tmp_path):
@@ -185,7 +185,7 @@ def test_a_bad_cell_in_a_workbook_names_the_sheet_row_and_column(tmp_path):
     path = tmp_path / "sickness.xlsx"
     _workbook(path, {"Data": [header, row]})
     with pytest.raises(RejectedFile) as err:
-        read(path)
+        read_extract(path)
     assert err.value.file == "sickness.xlsx [Data]"
     assert (err.value.row, err.value.column) == (2, "fte_days_lost")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from pipelines.sources import RejectedFile, read
+from pipelines.sources import RejectedFile, read_extract
 from pipelines.sources.base import ROW, typed
 from pipelines.sources.base import read_text_frame
 from pipelines.sources.survey_map import map_format
@@ -93,9 +93,9 @@ def test_a_map_with_an_unknown_measure_names_the_map_and_the_entry(tmp_path):
 
 
 def test_respondent_files_load_long_whatever_the_year_s_question_codes(tmp_path):
-    fmt, y2024 = read(write_sample(tmp_path, "survey_respondents"), KEY)
+    fmt, y2024 = read_extract(write_sample(tmp_path, "survey_respondents"), KEY)
     text_2021 = SAMPLES["survey_respondents"][1].replace("q20a", "q17a").replace(",2024,", ",2021,")
-    _, y2021 = read(write_sample(tmp_path, "survey_respondents", text_2021, "respondents_2021.csv"), KEY)
+    _, y2021 = read_extract(write_sample(tmp_path, "survey_respondents", text_2021, "respondents_2021.csv"), KEY)
     assert fmt.table == "survey_responses"
     assert sorted(y2024["question_code"].unique()) == ["q11c", "q12a", "q12b", "q20a"]
     assert sorted(y2021["question_code"].unique()) == ["q11c", "q12a", "q12b", "q17a"]
@@ -107,7 +107,7 @@ def test_respondent_files_load_long_whatever_the_year_s_question_codes(tmp_path)
 def test_a_respondent_answer_outside_the_codes_names_row_and_question(tmp_path):
     text = SAMPLES["survey_respondents"][1].replace("1,4,5,2", "1,4,55,2")
     with pytest.raises(RejectedFile) as err:
-        read(write_sample(tmp_path, "survey_respondents", text), KEY)
+        read_extract(write_sample(tmp_path, "survey_respondents", text), KEY)
     assert (err.value.row, err.value.column) == (2, "q12b")
 
 
@@ -127,6 +127,6 @@ def test_row_rules_name_the_line_and_column(tmp_path, name, old, new, row, colum
     text = SAMPLES[name][1]
     assert old in text
     with pytest.raises(RejectedFile) as err:
-        read(write_sample(tmp_path, name, text.replace(old, new, 1)), KEY)
+        read_extract(write_sample(tmp_path, name, text.replace(old, new, 1)), KEY)
     assert (err.value.row, err.value.column) == (row, column)
     assert message in err.value.message
