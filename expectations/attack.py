@@ -166,7 +166,8 @@ def _rows(con, sql: str) -> list[tuple]:
 
 
 def sickness_systems(con) -> list[System]:
-    """FTE days available and lost: organisation = staff groups; ICS (each basis) = organisations."""
+    """FTE days available and lost: organisation = staff groups; ICS (each basis) = organisations; England (each
+    basis, where national_sickness_monthly is built) = ICSs."""
     org = _rows(con, """
         select org_code, period_month::varchar, staff_group, fte_days_available, fte_days_lost
         from marts.org_sickness_monthly""")
@@ -187,8 +188,17 @@ def sickness_systems(con) -> list[System]:
     members = defaultdict(list)
     for code, month, basis, icb in placement:
         members[f"ics|{basis}|{icb}|{month}"].append(org_cell(code, month))
+    has_england = bool(_rows(con, "select 1 from information_schema.tables where table_schema = 'marts' "
+                                  "and table_name = 'national_sickness_monthly' and table_catalog = current_database()"))
+    england = _rows(con, """
+        select boundary_basis, period_month::varchar, fte_days_available, fte_days_lost
+        from marts.national_sickness_monthly""") if has_england else []
+    regions = defaultdict(list)
+    for row in ics if has_england else []:
+        regions[f"england|{row[2]}|{row[1]}"].append(f"ics|{row[2]}|{row[0]}|{row[1]}")
     relations = tuple([Relation(total, tuple(parts)) for total, parts in staff_groups.items()]
-                      + [Relation(total, tuple(parts)) for total, parts in members.items()])
+                      + [Relation(total, tuple(parts)) for total, parts in members.items()]
+                      + [Relation(total, tuple(parts)) for total, parts in regions.items()])
     systems = []
     for position, measure in ((3, "fte_days_available"), (4, "fte_days_lost")):
         values: dict[str, float | None] = {}
@@ -198,6 +208,8 @@ def sickness_systems(con) -> list[System]:
             values[cell] = row[position]
         for row in ics:
             values[f"ics|{row[2]}|{row[0]}|{row[1]}"] = row[position]
+        for row in england:
+            values[f"england|{row[0]}|{row[1]}"] = row[position - 1]
         systems.append(System(f"sickness {measure}", values, relations))
     return systems
 

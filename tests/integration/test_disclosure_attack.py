@@ -114,15 +114,20 @@ def sickness_scenario(db: Path, passes: int | None = None) -> System:
             withheld[f"org|{r.org_code}"] = r.suppressed
         elif r.cell_level == "staff_group":
             withheld[f"sg|{r.org_code}|{r.staff_group}"] = r.suppressed
-        else:
+        elif r.cell_level == "ics":
             withheld[f"ics|{r.boundary_basis}|{r.icb_code}"] = r.suppressed
+        else:
+            withheld[f"england|{r.boundary_basis}"] = r.suppressed
     truth = {f"org|{o}": d for o, d in SICKNESS_ORGS.items()}
     truth |= {f"sg|{o}|{g}": d for o, g, d in SICKNESS_STAFF_GROUPS}
     truth |= {f"ics|{b}|{i}": d for (i, b), d in ics_days.items()}
+    truth |= {f"england|{b}": sum(d for (_, bb), d in ics_days.items() if bb == b) for b in ("as_at", "current")}
     relations = [Relation(f"org|{o}", tuple(f"sg|{o}|{g}" for oo, g, _ in SICKNESS_STAFF_GROUPS if oo == o))
                  for o in {o for o, _, _ in SICKNESS_STAFF_GROUPS}]
     relations += [Relation(f"ics|{b}|{i}", tuple(f"org|{o}" for o, bb, ii in placement if (ii, bb) == (i, b)))
                   for (i, b) in ics_days]
+    relations += [Relation(f"england|{b}", tuple(f"ics|{bb}|{i}" for (i, bb) in ics_days if bb == b))
+                  for b in ("as_at", "current")]
     assert set(withheld) == set(truth), "every cell comes out of disclosure control once"
     values = {cell: (None if withheld[cell] else float(value)) for cell, value in truth.items()}
     return System("sickness days available", values, tuple(relations))

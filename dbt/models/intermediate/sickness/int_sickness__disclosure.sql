@@ -4,8 +4,8 @@
 -- relations are: an organisation = the sum of its staff groups; an ICS (each basis) = the sum of its member
 -- organisations (QZZ bodies are not rolled up, so nothing adds them); and, where an ICS-month exists on both
 -- bases, the difference of its two totals = the organisations that moved between ICSs (one basis minus the
--- other gives them away). disclosure_control then withholds complements until no relation has exactly one
--- withheld member.
+-- other gives them away); and England (national_sickness_monthly, each basis) = the sum of its ICSs.
+-- disclosure_control then withholds complements until no relation has exactly one withheld member.
 with org_months as (
     select org_code, period_month, fte_days_available from {{ ref('int_sickness__org_monthly') }}
 ),
@@ -49,12 +49,28 @@ ics_cells as (
     from {{ ref('int_sickness__ics_monthly') }}
 ),
 
+england_cells as (
+    select
+        'england' as cell_level,
+        null::varchar as org_code,
+        null::varchar as staff_group,
+        null::varchar as icb_code,
+        boundary_basis,
+        period_month,
+        sum(fte_days_available) as fte_days_available,
+        concat_ws('|', 'england', boundary_basis, period_month) as cell_id
+    from ics_cells
+    group by boundary_basis, period_month
+),
+
 all_cells as (
     select * from org_cells
     union all
     select * from staff_group_cells
     union all
     select * from ics_cells
+    union all
+    select * from england_cells
 ),
 
 cells as (
@@ -107,6 +123,11 @@ relations as (
     select concat_ws('|', 'basis_difference', icb_code, period_month), cell_id, true
     from ics_cells
     semi join both_bases using (icb_code, period_month)
+    union all
+    -- England = sum of ICSs, on each basis
+    select concat_ws('|', 'england', boundary_basis, period_month), cell_id, false from ics_cells
+    union all
+    select cell_id, cell_id, true from england_cells
 ),
 
 protected as (
