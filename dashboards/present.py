@@ -14,7 +14,6 @@ NHS_DARK_BLUE = "#003087"
 NHS_BRIGHT_BLUE = "#0072CE"
 NHS_LIGHT_BLUE = "#41B6E6"
 NHS_AQUA_GREEN = "#00A499"
-NHS_WARM_YELLOW = "#FFB81C"
 NHS_ORANGE = "#ED8B00"
 NHS_RED = "#DA291C"
 NHS_DARK_GREY = "#425563"
@@ -115,6 +114,11 @@ def spc_label(signal: str | None, reason: str | None = None) -> str:
         return reason or "no SPC limits published"
     symbol, words, _, _ = SPC[signal]
     return f"{symbol} {words}"
+
+
+def spc_rule_text(rule: str | None) -> str:
+    """Which Making Data Count rule made a point special, in words ("" for none)."""
+    return f" - {SPC_RULES.get(rule, rule)}" if rule else ""
 
 
 def with_spc(value_text: str, signal: str | None, reason: str | None) -> str:

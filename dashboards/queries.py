@@ -218,15 +218,21 @@ def bri_series(icb_code: str, basis: str) -> pl.DataFrame:
 
 
 def social_care_beside_nhs(icb_code: str, basis: str) -> pl.DataFrame:
-    """Skills for Care's yearly turnover beside the NHS 12-month leaver rate of the last month of that year."""
+    """Skills for Care's yearly figures beside the NHS 12-month figures in the same unit (leaver rate, % a year;
+    sickness days per FTE a year) at the last month of that year."""
     return _query("""
-        with nhs as (
+        with leavers as (
             select year(period_month) as year, arg_max(leaver_rate_12m, period_month) as nhs_leaver_rate_12m,
                    max(period_month) as nhs_month
-            from marts.ics_turnover_monthly where icb_code = $code and boundary_basis = $basis group by all)
+            from marts.ics_turnover_monthly where icb_code = $code and boundary_basis = $basis group by all),
+        sickness as (
+            select year(period_month) as year,
+                   arg_max(sickness_days_per_fte_12m, period_month) as nhs_sickness_days_per_fte_12m
+            from marts.ics_sickness_monthly where icb_code = $code and boundary_basis = $basis group by all)
         select c.year, c.suppressed, c.n_las, c.n_las_withheld, c.n_workers, c.asc_turnover_rate,
-               c.asc_vacancy_rate, c.asc_sickness_days_per_worker, nhs.nhs_leaver_rate_12m, nhs.nhs_month
-        from marts.ics_social_care c left join nhs using (year)
+               c.asc_vacancy_rate, c.asc_sickness_days_per_worker, l.nhs_leaver_rate_12m, l.nhs_month,
+               s.nhs_sickness_days_per_fte_12m
+        from marts.ics_social_care c left join leavers l using (year) left join sickness s using (year)
         where c.icb_code = $code and c.boundary_basis = $basis order by c.year""",
                   {"code": icb_code, "basis": basis})
 
@@ -368,7 +374,7 @@ def check_results() -> pl.DataFrame:
 
 def source_freshness() -> pl.DataFrame:
     return _query("""select source_family, format, raw_table, files_loaded, files_rejected, files_duplicate,
-                            rows_in_raw, latest_period, last_loaded_at
+                            rows_in_raw, latest_period, last_loaded_at, status
                      from meta.source_freshness order by source_family, format""")
 
 

@@ -98,8 +98,8 @@ def spc_chart(series: pl.DataFrame, value: str, label: str, subject: str, englan
                          yaxis={"rangemode": "tozero", "gridcolor": present.NHS_PALE_GREY})
     st.plotly_chart(figure, width="stretch", config=PLOTLY_CONFIG)
     latest = series.row(-1, named=True)
-    st.markdown(f"**Variation:** {present.spc_label(latest['spc_signal'], latest['spc_reason'])} "
-                f"({present.month_label(latest['period_month'])})")
+    st.markdown(f"**Variation:** {present.spc_label(latest['spc_signal'], latest['spc_reason'])}"
+                f"{present.spc_rule_text(latest['spc_rule'])} ({present.month_label(latest['period_month'])})")
     st.markdown(spc_text(series, value, label, subject, england))
     with st.expander(f"{label}: the chart as a table"):
         table(spc_table(series, value, label, england), f"{label} for {subject}", key=f"spc_{value}")

@@ -182,8 +182,9 @@ if not survey.is_empty():
 
 st.subheader("Social care beside the NHS")
 care = queries.cached(queries.social_care_beside_nhs, code, basis)
-st.markdown("Both turnover rates are % of staff leaving over a year: Skills for Care's adult social care "
-           "turnover, and the NHS 12-month leaver rate at the last month published in that year.")
+st.markdown("In the same units: turnover as % of staff leaving over a year (Skills for Care's adult social care "
+            "turnover; the NHS 12-month leaver rate) and sickness days a year per worker (social care) or per FTE "
+            "(NHS, 12 months), the NHS figures at the last month published in that year.")
 widgets.table(pl.DataFrame([{
     "Year": str(r["year"]),
     "Social care turnover": ("withheld (fewer than 10 workers)" if r["suppressed"]
@@ -195,6 +196,9 @@ widgets.table(pl.DataFrame([{
                                  else present.percent(r["asc_vacancy_rate"], 1)),
     "Social care sickness days per worker": ("withheld (fewer than 10 workers)" if r["suppressed"]
                                              else present.number(r["asc_sickness_days_per_worker"], 1, " days")),
+    "NHS sickness days per FTE, 12 months": present.number(
+        r["nhs_sickness_days_per_fte_12m"], 1, " days",
+        "needs 12 months on these boundaries" if r["nhs_month"] else "no NHS figures that year"),
 } for r in care.iter_rows(named=True)]), "Social care and NHS turnover", key="social_care")
 
 st.subheader("Burnout Risk Index components over time")

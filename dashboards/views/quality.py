@@ -24,8 +24,9 @@ widgets.table(log.select(
 st.subheader("Checks behind the snapshot served now")
 checks = queries.cached(queries.check_results)
 passed = checks.filter(pl.col("passed")).height
+warnings = checks.filter(~pl.col("passed") & (pl.col("severity") == "WARN")).height
 st.markdown(f"**{passed} of {checks.height}** checks passed (dbt tests and Great Expectations gates; a failed "
-            "blocking check stops the publish).")
+            f"blocking check stops the publish). {warnings} warning(s) did not block it.")
 
 
 def summary(detail: str) -> str:
@@ -38,7 +39,9 @@ def summary(detail: str) -> str:
 
 widgets.table(checks.select(
     pl.col("asset").alias("Table"), pl.col("check_name").alias("Check"),
-    pl.when(pl.col("passed")).then(pl.lit("✓ passed")).otherwise(pl.lit("✗ failed")).alias("Result"),
+    pl.when(pl.col("passed")).then(pl.lit("✓ passed"))
+    .when(pl.col("severity") == "WARN").then(pl.lit("⚠ warning (not blocking)"))
+    .otherwise(pl.lit("✗ failed")).alias("Result"),
     pl.col("severity").alias("Severity"),
     pl.col("detail").map_elements(summary, return_dtype=pl.String).alias("Detail")), "Check results", key="checks")
 
@@ -48,6 +51,7 @@ widgets.table(queries.cached(queries.source_freshness).select(
     pl.col("files_loaded").alias("Files loaded"), pl.col("files_rejected").alias("Files rejected"),
     pl.col("files_duplicate").alias("Duplicates"), pl.col("rows_in_raw").alias("Rows held"),
     pl.col("latest_period").fill_null("none loaded").alias("Latest period"),
+    pl.col("status").fill_null("").alias("Freshness"),
     pl.col("last_loaded_at").dt.strftime("%Y-%m-%d %H:%M").fill_null("never").alias("Last loaded")),
     "Source freshness", key="freshness")
 
