@@ -542,7 +542,7 @@ def _unarchive(home: Home, stored: str | None) -> None:
     if stored:
         path = home.root / stored
         path.unlink(missing_ok=True)
-        path.with_name(path.name.split("_", 1)[0].split(".", 1)[0] + ".json").unlink(missing_ok=True)
+        path.with_name(path.name.split("_", 1)[0] + ".json").unlink(missing_ok=True)  # <load id>.json
 
 
 def _unstage(home: Home, entry: Staged) -> None:

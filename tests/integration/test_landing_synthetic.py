@@ -4,7 +4,6 @@ from the record-level staging tables, equal the published figures."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import duckdb
 import polars as pl

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ast
 import dataclasses
-from pathlib import Path
 
 import duckdb
 import polars as pl
