@@ -22,4 +22,6 @@ PAGES = [
     st.Page(HERE / "views" / "alerts.py", title="Alerts", url_path="alerts"),
     st.Page(HERE / "views" / "quality.py", title="Data & quality", url_path="quality"),
 ]
+# Wide tables grow the page instead of scrolling inside a box a keyboard cannot reach.
+st.html("<style>[data-testid='stTable'] div { overflow: visible !important; }</style>")
 st.navigation(PAGES).run()

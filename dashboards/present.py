@@ -39,6 +39,9 @@ SPC_RULES = {
     "run": "7 points in a row on one side of the centre",
 }
 BRI_BANDS = {"low": "Low", "moderate": "Moderate", "high": "High"}
+# light tints of NHS colours behind dark text (contrast above 4.5:1); the band is always written in the cell
+BAND_TINTS = {"High": "#F8D4D1", "Moderate": "#FFEFC7", "Low": "#D5EEF9"}
+SIGNAL_TINTS = {"concern": "#FCE3C2", "improvement": "#D5EEF9"}
 BRI_COMPONENTS = {
     "c_burnout": "Burnout (survey)",
     "c_psych_safety_deficit": "Not feeling safe to raise concerns (survey)",
@@ -122,6 +125,16 @@ def bri_label(bri, band, reason) -> str:
     if missing(bri):
         return reason or NOT_PUBLISHED
     return f"{bri:.0f} ({BRI_BANDS.get(band, band)})"
+
+
+def band_tint(text: str) -> str | None:
+    """Heatmap colour of a BRI cell ("71 (High)"), from the band it names."""
+    return next((tint for band, tint in BAND_TINTS.items() if text.endswith(f"({band})")), None)
+
+
+def signal_tint(text: str) -> str | None:
+    """Heatmap colour of a cell carrying an SPC label, from the signal it names."""
+    return next((tint for word, tint in SIGNAL_TINTS.items() if f"Special cause: {word}" in text), None)
 
 
 def month_label(value) -> str:

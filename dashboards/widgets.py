@@ -24,7 +24,7 @@ def require_snapshot() -> queries.Snapshot:
         st.stop()
     log = queries.cached(queries.publish_log)
     latest = log.row(0, named=True)
-    st.caption(f"Published snapshot {latest['publish_id']} ({latest['published_at']:%d %b %Y %H:%M} UTC). "
+    st.markdown(f"Published snapshot {latest['publish_id']} ({latest['published_at']:%d %b %Y %H:%M} UTC). "
                "Percentages are 0-100; ICS rates are ratios of sums over the ICS's organisations.")
     return snapshot
 
@@ -43,12 +43,19 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
 
 
-def table(frame: pl.DataFrame, title: str, key: str | None = None) -> None:
-    """A real HTML table (readable by screen readers and keyboard) and its CSV download."""
+def table(frame: pl.DataFrame, title: str, key: str | None = None, tints: dict | None = None) -> None:
+    """A real HTML table (readable by screen readers and keyboard) and its CSV download. `tints` maps a column
+    to a function from a cell's text to a background colour: a heatmap whose words already say the same."""
     if frame.is_empty():
         st.info(f"{title}: nothing published for this choice.")
         return
-    st.table(frame.to_pandas(), hide_index=True, alt=title)
+    shown = frame.to_pandas()
+    if tints:
+        shown = shown.style.hide(axis="index")
+        for column, tint in tints.items():
+            shown = shown.map(lambda text, tint=tint: f"background-color: {tint(text)}" if tint(text) else "",
+                              subset=[column])
+    st.table(shown, hide_index=True, alt=title)
     st.download_button(f"Download {title.lower()} (CSV)", frame.write_csv(), file_name=f"{slug(title)}.csv",
                        mime="text/csv", key=f"csv_{key or slug(title)}")
 
@@ -93,20 +100,28 @@ def spc_chart(series: pl.DataFrame, value: str, label: str, subject: str, englan
     latest = series.row(-1, named=True)
     st.markdown(f"**Variation:** {present.spc_label(latest['spc_signal'], latest['spc_reason'])} "
                 f"({present.month_label(latest['period_month'])})")
-    st.caption(spc_text(series, value, label, subject, england))
+    st.markdown(spc_text(series, value, label, subject, england))
     with st.expander(f"{label}: the chart as a table"):
-        shown = series.select(
-            pl.col("period_month").alias("Month"),
-            pl.col(value).round(2).alias(f"{label} (%)"),
-            *([pl.col(england).round(2).alias("England (%)")] if england and england in series.columns else []),
-            pl.col("spc_centre").round(2).alias("Centre"),
-            pl.col("spc_lower_limit").map_elements(present.floor_at_zero, return_dtype=pl.Float64).round(2)
-            .alias("Lower limit"),
-            pl.col("spc_upper_limit").round(2).alias("Upper limit"),
-            pl.struct("spc_signal", "spc_reason").map_elements(
-                lambda r: present.spc_label(r["spc_signal"], r["spc_reason"]), return_dtype=pl.String)
-            .alias("Variation"))
-        table(shown, f"{label} for {subject}", key=f"spc_{value}")
+        table(spc_table(series, value, label, england), f"{label} for {subject}", key=f"spc_{value}")
+
+
+def spc_table(series: pl.DataFrame, value: str, label: str, england: str | None) -> pl.DataFrame:
+    """The chart's points as rows: value, England, centre and limits (floored at 0) and the variation in words;
+    a month without limits says so."""
+    def figure(column: str, floor: bool = False) -> pl.Expr:
+        return pl.col(column).map_elements(
+            lambda v: present.number(present.floor_at_zero(v) if floor else v, 2, reason="no limits"),
+            return_dtype=pl.String)
+
+    limits = [figure("spc_centre").alias("Centre"), figure("spc_lower_limit", floor=True).alias("Lower limit"),
+              figure("spc_upper_limit").alias("Upper limit")] if series["spc_centre"].is_not_null().any() else []
+    return series.select(
+        pl.col("period_month").alias("Month"),
+        pl.col(value).round(2).alias(f"{label} (%)"),
+        *([pl.col(england).round(2).alias("England (%)")] if england and england in series.columns else []),
+        *limits,
+        pl.struct("spc_signal", "spc_reason").map_elements(
+            lambda r: present.spc_label(r["spc_signal"], r["spc_reason"]), return_dtype=pl.String).alias("Variation"))
 
 
 def spc_text(series: pl.DataFrame, value: str, label: str, subject: str, england: str | None) -> str:

@@ -203,38 +203,32 @@ def sickness_systems(con) -> list[System]:
 
 
 def survey_systems(con) -> list[System]:
-    """Respondents and pulse responses: ICS (each basis) = organisations."""
+    """Staff Survey respondents and pulse responses: ICS (each basis) = organisations."""
     placement = _rows(con, "select org_code, survey_year, boundary_basis, icb_code from intermediate.int_survey__org_boundaries")
-    org = _rows(con, """
-        select org_code, survey_year, n_respondents, suppressed, pulse_n_responses, coalesce(pulse_suppressed, false)
-        from marts.org_psychological_safety""")
-    pulse_cells = {f"org|{code}|{year}" for code, year in _rows(
-        con, "select org_code, pulse_year from intermediate.int_pulse__org_yearly")}
+    staff = _rows(con, "select org_code, survey_year, n_respondents, suppressed from marts.org_psychological_safety")
+    pulse = _rows(con, "select org_code, pulse_year, pulse_n_responses, suppressed from marts.org_pulse_survey")
     ics = _rows(con, """
-        select icb_code, survey_year, boundary_basis, n_respondents, suppressed, pulse_n_responses,
-            coalesce(pulse_suppressed, false)
-        from marts.ics_psychological_safety""")
+        select s.icb_code, s.year, s.boundary_basis, s.n_respondents, s.suppressed, p.pulse_n_responses, p.suppressed
+        from (select icb_code, survey_year as year, boundary_basis, n_respondents, suppressed
+              from marts.ics_psychological_safety) as s
+        full join (select icb_code, pulse_year as year, boundary_basis, pulse_n_responses, suppressed
+                   from marts.ics_pulse_survey) as p using (icb_code, year, boundary_basis)""")
     systems = []
     for series in ("staff_survey", "pulse"):
         values: dict[str, float | None] = {}
         secrets = set()
-        for code, year, n, suppressed, pulse_n, pulse_suppressed in org:
+        for code, year, n, suppressed in staff if series == "staff_survey" else pulse:
             cell = f"org|{code}|{year}"
-            if series == "staff_survey":
-                values[cell] = n
-                if suppressed:
-                    secrets.add(cell)
-            elif cell in pulse_cells:
-                values[cell] = pulse_n
-                if pulse_suppressed:
-                    secrets.add(cell)
+            values[cell] = n
+            if suppressed:
+                secrets.add(cell)
         members = defaultdict(list)
         for code, year, basis, icb in placement:
             if f"org|{code}|{year}" in values:
                 members[f"ics|{basis}|{icb}|{year}"].append(f"org|{code}|{year}")
         for icb, year, basis, n, suppressed, pulse_n, pulse_suppressed in ics:
             cell = f"ics|{basis}|{icb}|{year}"
-            if cell in members:
+            if cell in members and (suppressed if series == "staff_survey" else pulse_suppressed) is not None:
                 values[cell] = n if series == "staff_survey" else pulse_n
                 if suppressed if series == "staff_survey" else pulse_suppressed:
                     secrets.add(cell)

@@ -1,22 +1,14 @@
-"""Which rules guard which table: one module per source family, combined here.
+"""Which rules guard which mart: one module per source family, combined here.
 
-Raw tables take the rules of their own family; mart columns mean the same in every mart, so every family's
-mart rules apply wherever a mart has the column.
+Mart columns mean the same in every mart, so every family's mart rules apply wherever a mart has the column.
+(Raw tables are guarded by their extract formats' contract: see raw.py.)
 """
 from __future__ import annotations
 
 from . import reference, risk, sickness, social_care, survey, turnover, workforce
 from .marts import MartRules
-from .raw import RawRule
 
-FAMILY_MODULES = {"sickness": sickness, "workforce": workforce, "turnover": turnover, "survey": survey,
-                  "pulse": survey, "social_care": social_care, "reference": reference}
 MART_MODULES = (sickness, workforce, turnover, survey, social_care, reference, risk)
-
-
-def raw_rules(family: str) -> list[RawRule]:
-    module = FAMILY_MODULES.get(family)
-    return list(module.RAW_RULES) if module else []
 
 
 def mart_rules(outside_ics_code: str) -> MartRules:

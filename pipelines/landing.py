@@ -32,17 +32,13 @@ from .keys import record_fingerprint
 from .settings import Home
 from .sources import FORMATS, ROW, Format, RejectedFile, recognise
 from .sources.base import duplicate_key_message
+from .sources.contract import raw_schema
 from .sources.registry import Extract, copy_and_scan, load_note, read_batches, sniff_columns
 
-DUCKDB_TYPES = {pl.String: "VARCHAR", pl.Float64: "DOUBLE", pl.Int64: "BIGINT", pl.Date: "DATE",
-                pl.Datetime: "TIMESTAMP", pl.Boolean: "BOOLEAN"}
 BATCH_ROWS_ENV = "WELLBEING_LOAD_BATCH_ROWS"
 DEFAULT_BATCH_ROWS = 500_000
 SETTLE_ENV = "WELLBEING_SETTLE_SECONDS"
 DEFAULT_SETTLE_SECONDS = 5.0
-META_COLUMNS = "_load_id VARCHAR, _source_file VARCHAR, _source_sha256 VARCHAR, _loaded_at TIMESTAMP, _source_row BIGINT"
-LOAD_LOG_COLUMNS = ("load_id", "file_name", "sha256", "format", "family", "outcome", "rows_read", "rows_loaded",
-                    "rows_superseded", "message", "archived_as", "logged_at")
 BY_NAME = {f.name: f for f in FORMATS}
 PRIVATE_DIR, PRIVATE_FILE = 0o700, 0o600
 
@@ -117,15 +113,12 @@ def ensure_raw_tables(con: duckdb.DuckDBPyConnection, formats: tuple[Format, ...
             outcome VARCHAR, rows_read BIGINT, rows_loaded BIGINT, rows_superseded BIGINT,
             message VARCHAR, archived_as VARCHAR, logged_at TIMESTAMP)""")
     for fmt in formats:
-        cols = ", ".join(f'"{name}" {DUCKDB_TYPES[dtype]}' for name, dtype in fmt.stored)
-        con.execute(f"create table if not exists raw.{fmt.table} ({cols}, {META_COLUMNS})")
-        for name, dtype in fmt.stored:  # a warehouse built before a column was added to the format
-            con.execute(f'alter table raw.{fmt.table} add column if not exists "{name}" {DUCKDB_TYPES[dtype]}')
-        con.execute(f"create table if not exists landing.superseded_{fmt.table} as "
-                    f"select *, NULL::VARCHAR as _superseded_by from raw.{fmt.table} limit 0")
-        for name, dtype in fmt.stored:
-            con.execute(f'alter table landing.superseded_{fmt.table} add column if not exists "{name}" '
-                        f'{DUCKDB_TYPES[dtype]}')
+        schema = raw_schema(fmt)
+        for table, extra in ((f"raw.{fmt.table}", ""), (f"landing.superseded_{fmt.table}", ", _superseded_by VARCHAR")):
+            cols = ", ".join(f'"{name}" {dtype}' for name, dtype in schema.items())
+            con.execute(f"create table if not exists {table} ({cols}{extra})")
+            for name, dtype in schema.items():  # a warehouse built before a column was added to the format
+                con.execute(f'alter table {table} add column if not exists "{name}" {dtype}')
 
 
 def configured_batch_rows() -> int:

@@ -9,6 +9,18 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 DBT_DIR = REPO_ROOT / "dbt"
 HOME_ENV = "WELLBEING_HOME"
 DEFAULT_HOME = Path(".wellbeing")
+# DuckDB's working memory and threads for the build database. Half the machine's memory by default leaves room
+# for polars and Dagster beside it; above the limit DuckDB spills to disk (slower, never failing). dbt reads the
+# same variable in dbt/profiles.yml.
+MEMORY_LIMIT_ENV = "WELLBEING_DUCKDB_MEMORY_LIMIT"
+THREADS_ENV = "WELLBEING_DUCKDB_THREADS"
+DEFAULT_MEMORY_LIMIT = "50%"
+
+
+def duckdb_config() -> dict[str, str | int]:
+    """Settings for every read-write connection to the build database (e.g. WELLBEING_DUCKDB_MEMORY_LIMIT=4GB)."""
+    return {"memory_limit": os.environ.get(MEMORY_LIMIT_ENV, DEFAULT_MEMORY_LIMIT),
+            "threads": int(os.environ.get(THREADS_ENV) or os.cpu_count() or 1)}
 
 
 @dataclass(frozen=True)

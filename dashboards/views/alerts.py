@@ -44,7 +44,7 @@ log = queries.cached(queries.publish_log)
 if log.height < 2:
     st.info("This is the first publish: there is nothing earlier to compare with.")
 else:
-    st.caption(f"Publish {log['publish_id'][0]} ({log['published_at'][0]:%d %b %Y %H:%M}) against "
+    st.markdown(f"Publish {log['publish_id'][0]} ({log['published_at'][0]:%d %b %Y %H:%M}) against "
                f"{log['publish_id'][1]} ({log['published_at'][1]:%d %b %Y %H:%M}).")
     changes = queries.cached(queries.alert_changes, basis)
     if queries.previous_snapshot() is None:

@@ -34,7 +34,7 @@ lifecycle = queries.cached(queries.ics_lifecycle, code)
 own = lifecycle.filter(pl.col("relation") == "self")
 region = own["region_name"][-1] or own["region_code"][-1] if not own.is_empty() else None
 st.header(f"{name} ({code})")
-st.caption(f"Region: {region or 'not known'} · figures from {present.month_label(chosen['first_month'])} "
+st.markdown(f"Region: {region or 'not known'} · figures from {present.month_label(chosen['first_month'])} "
            f"to {present.month_label(chosen['last_month'])} on {present.BASES[basis].lower()}")
 # an ICS formed by a merger: the ICSs whose successor it is, and the day it started
 formed = own["valid_from"].min() if not own.is_empty() else None
@@ -59,7 +59,7 @@ with tab_sickness:
     if latest:
         st.markdown(f"12-month rate: **{present.percent(latest['sickness_rate_12m'], 2, latest['sickness_rate_12m_reason'])}**")
 with tab_mh:
-    st.caption("The marts publish SPC limits for sickness and leaver rates only: this series is shown without "
+    st.markdown("The marts publish SPC limits for sickness and leaver rates only: this series is shown without "
                "limits, beside England.")
     widgets.spc_chart(sickness.with_columns(pl.lit(None, pl.Float64).alias(c) for c in
                                             ("spc_centre", "spc_lower_limit", "spc_upper_limit"))
@@ -112,7 +112,7 @@ else:
                 "Unwell from work stress": cell("pct_unwell_stress")}
 
     rows = [survey_row(r) for r in survey.iter_rows(named=True)]
-    st.caption("Survey figures with their 95% intervals (the chart as a table):")
+    st.markdown("Survey figures with their 95% intervals (the chart as a table):")
     widgets.table(pl.DataFrame(rows), "Staff Survey trend")
 
 st.subheader("Member organisations against their peer benchmark group")
@@ -120,7 +120,7 @@ months = sickness["period_month"].to_list()[::-1]
 if months:
     month = st.selectbox("Month", months, format_func=present.month_label, key="ics_org_month")
     members = queries.cached(queries.member_organisations, code, basis, month)
-    st.caption("Peer benchmark group: England's rate for organisations of the same type (Acute, Mental Health, "
+    st.markdown("Peer benchmark group: England's rate for organisations of the same type (Acute, Mental Health, "
                "Community, Ambulance, ...), summed over published cells. Withheld cells say why.")
     widgets.table(pl.DataFrame([{
         "Organisation": f"{r['org_name'] or r['org_code']} ({r['org_code']})",
@@ -152,7 +152,7 @@ if months:
                                  yaxis={"rangemode": "tozero", "gridcolor": present.NHS_PALE_GREY})
             st.plotly_chart(figure, width="stretch", config=widgets.PLOTLY_CONFIG)
         withheld_months = series.filter(pl.col("suppressed")).height
-        st.caption(f"{org_labels[org]}: {published.height} months published, {withheld_months} withheld "
+        st.markdown(f"{org_labels[org]}: {published.height} months published, {withheld_months} withheld "
                    "(small cells are withheld and not drawn).")
         groups = queries.cached(queries.organisation_staff_groups, org, month)
         widgets.table(pl.DataFrame([{
@@ -182,7 +182,7 @@ if not survey.is_empty():
 
 st.subheader("Social care beside the NHS")
 care = queries.cached(queries.social_care_beside_nhs, code, basis)
-st.caption("Both turnover rates are % of staff leaving over a year: Skills for Care's adult social care "
+st.markdown("Both turnover rates are % of staff leaving over a year: Skills for Care's adult social care "
            "turnover, and the NHS 12-month leaver rate at the last month published in that year.")
 widgets.table(pl.DataFrame([{
     "Year": str(r["year"]),
@@ -219,5 +219,7 @@ if not bri.is_empty():
             pl.struct("bri", "bri_band", "bri_reason").map_elements(
                 lambda r: present.bri_label(r["bri"], r["bri_band"], r["bri_reason"]), return_dtype=pl.String)
             .alias("Burnout Risk Index"),
-            *[pl.col(f"{c}_rank").round(0).alias(label) for c, label in present.BRI_COMPONENTS.items()]),
+            *[pl.col(f"{c}_rank").map_elements(lambda v: present.number(v, 0, reason="not available"),
+                                               return_dtype=pl.String).alias(label)
+              for c, label in present.BRI_COMPONENTS.items()]),
             f"BRI components for {name}", key="bri")

@@ -85,11 +85,15 @@ def row(r: dict) -> dict:
 
 st.markdown("Symbols: ▲ special cause of concern, ▼ special cause of improvement, ● common cause "
             "(Making Data Count, lower is better for sickness and leavers). Withheld cells say why.")
-widgets.table(pl.DataFrame([row(r) for r in rows.iter_rows(named=True)]), "ICS overview")
+widgets.table(pl.DataFrame([row(r) for r in rows.iter_rows(named=True)]), "ICS overview",
+              tints={"Burnout Risk Index": present.band_tint, "Sickness rate": present.signal_tint,
+                     "Leaver rate": present.signal_tint})
 
 with st.expander("Burnout Risk Index components (percentile ranks, 100 = most at risk)"):
     ranks = rows.select(
         pl.struct("icb_name", "icb_code").map_elements(lambda r: f"{r['icb_name']} ({r['icb_code']})",
                                                        return_dtype=pl.String).alias("ICS"),
-        *[pl.col(f"{c}_rank").round(0).alias(name) for c, name in present.BRI_COMPONENTS.items()])
+        *[pl.col(f"{c}_rank").map_elements(lambda v: present.number(v, 0, reason="not available"),
+                                           return_dtype=pl.String).alias(name)
+          for c, name in present.BRI_COMPONENTS.items()])
     widgets.table(ranks, "BRI component ranks")

@@ -15,7 +15,7 @@ from expectations.disclosure import thresholds as disclosure_limits
 from expectations.marts import PREVIOUS, validate_contract, validate_disclosure, validate_distribution
 from expectations.raw import validate_raw
 from expectations.runner import Gate, Verdict
-from expectations.suites import mart_rules, raw_rules
+from expectations.suites import mart_rules
 from expectations.thresholds import load_thresholds
 
 from ..faults import fault_point
@@ -23,11 +23,11 @@ from ..freshness import source_freshness
 from ..project import dbt_project
 from ..publish import served_copy
 from ..settings import Home
-from ..sources import FORMATS
+from ..sources.contract import raw_table, tables
 from .dbt import mart_keys
 
-# one check per raw table, with every format that lands in it
-RAW_TABLES = {table: [f for f in FORMATS if f.table == table] for table in dict.fromkeys(f.table for f in FORMATS)}
+# one check per raw table, against the contract of the formats that land in it
+RAW_TABLES = {table: raw_table(table) for table in tables()}
 MART_CHECKS = {
     "gx": "contract: grain, documented scales, known codes, every ICS in every period",
     "distribution": "no row count, period mean or ICS rate far outside the published history",
@@ -57,8 +57,8 @@ def raw_gate(context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource):
     # closing(): DuckDBResource leaves the connection open when the block raises
     with duckdb.get_connection() as con, closing(con):
         verdicts = {}
-        for table, formats in RAW_TABLES.items():
-            verdicts[table] = validate_raw(con, gate, formats, raw_rules(formats[0].family))
+        for table, contract in RAW_TABLES.items():
+            verdicts[table] = validate_raw(con, gate, contract)
             fault_point("quality_gate")
     docs = gate.build_docs()
     for table, verdict in verdicts.items():

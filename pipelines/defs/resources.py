@@ -14,7 +14,7 @@ from ..keys import load_key
 from ..lock import HomeLocked, home_lock
 from ..outcomes import RunOutcome, StepFailure, run_outcome
 from ..project import dbt_project
-from ..settings import HOME_ENV, Home
+from ..settings import HOME_ENV, Home, duckdb_config
 
 # a run the daemon starts waits this long for a CLI run or a rollback holding the home, then fails
 RUN_LOCK_WAIT_SECONDS = 3600
@@ -76,7 +76,7 @@ def resources() -> dict:
     return {
         # the one writer of build.duckdb (read from the environment per run, so one process can serve many
         # homes); readers only ever open serving.duckdb
-        "duckdb": DuckDBResource(database=dg.EnvVar("WELLBEING_BUILD_DB")),
+        "duckdb": DuckDBResource(database=dg.EnvVar("WELLBEING_BUILD_DB"), connection_config=duckdb_config()),
         # the venv's dbt even when the venv is not activated
         "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=str(Path(sys.executable).with_name("dbt"))),
         "home": HomeResource(root=dg.EnvVar(HOME_ENV)),

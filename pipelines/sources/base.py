@@ -92,8 +92,9 @@ class Format:
     record_level: bool = False
     header: bool = True
     description: str = ""
-    # extra row rules: (message, column, polars expression that is True for a bad row)
-    rules: tuple[tuple[str, str, pl.Expr], ...] = field(default_factory=tuple)
+    # extra row rules: (message, column, SQL predicate true on a bad row); one text, run by polars in the reader
+    # and by DuckDB in the raw gate
+    rules: tuple[tuple[str, str, str], ...] = field(default_factory=tuple)
     # header columns matching this Column's name as a regular expression take its type and bounds
     # (e.g. the question columns of a respondent-level survey file, which differ by year)
     variable: Column | None = None
@@ -211,7 +212,7 @@ def typed(df: pl.DataFrame, fmt: Format, file: str) -> pl.DataFrame:
     out = out.select(ROW, *[c.name for c in present],
                      *[pl.lit(None, dtype=c.dtype).alias(c.name) for c in missing])
     for message, column, is_bad in fmt.rules:
-        bad = out.filter(is_bad)
+        bad = out.filter(pl.sql_expr(is_bad))
         if bad.height:
             raise RejectedFile(file, message, bad[ROW][0], column)
     return out

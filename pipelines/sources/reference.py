@@ -45,7 +45,7 @@ ODS_ORGANISATIONS = Format(
     key=("snapshot_date", "org_code"),
     period="snapshot_date",
     org="org_code",
-    rules=(("the close date is before the open date", "close_date", pl.col("close_date") < pl.col("open_date")),),
+    rules=(("the close date is before the open date", "close_date", "close_date < open_date"),),
 )
 
 FORMATS: tuple[Format, ...] = (ODS_ORGANISATIONS,)

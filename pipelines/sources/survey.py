@@ -32,7 +32,7 @@ SURVEY_ORG_RESULTS = Format(
     key=("survey_year", "org_code", "question_code", "measure"),
     period="survey_year",
     org="org_code",
-    rules=(("a sub-score is on a 0-10 scale", "value", (pl.col("measure") == "sub_score") & (pl.col("value") > 10)),),
+    rules=(("a sub-score is on a 0-10 scale", "value", "measure = 'sub_score' and value > 10"),),
 )
 
 _RESPONDENT_COLUMNS = (

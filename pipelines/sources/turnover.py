@@ -36,8 +36,8 @@ TURNOVER_BENCHMARKING = Format(
     org="reporting_org_code",
     rules=(
         ("the period's second month is not the month after its first", "period",
-         pl.col("period").str.slice(0, 6).str.to_date("%Y%m").dt.offset_by("1mo")
-         != pl.col("period").str.slice(10, 6).str.to_date("%Y%m")),
+         "strptime(left(period, 6) || '01', '%Y%m%d') + interval '1 month' "
+         "<> strptime(right(period, 6) || '01', '%Y%m%d')"),
     ),
 )
 

@@ -31,11 +31,11 @@ STAFF_IN_POST = Format(
     org="org_code",
     rules=(
         ("month_end is not the last day of a month", "month_end",
-         pl.col("month_end") != pl.col("month_end").dt.month_end()),
-        ("the assignment starts after the month end it is reported in", "start_date",
-         pl.col("start_date") > pl.col("month_end")),
+         "extract(day from month_end + interval '1 day') <> 1"),
+        ("the assignment starts after the month end it is reported in", "start_date", "start_date > month_end"),
+        # the date of birth is not stored (an age band is): checked by the reader only
         ("the date of birth makes the person younger than 14 at the start of the assignment", "date_of_birth",
-         pl.col("date_of_birth").dt.offset_by("14y") > pl.col("start_date")),
+         "date_of_birth + interval '14 years' > start_date"),
     ),
 )
 

@@ -27,9 +27,10 @@ pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
-# page path -> text drawn late in the script, so the page has run
-PAGES = {"overview": "Download ics overview (CSV)", "ics": "Burnout Risk Index components over time",
-         "alerts": "What changed since the previous publish", "quality": "Definitions"}
+# page path -> text drawn last by its script (the overview is the app's default page, at the root)
+PAGES = {"": "Download bri component ranks (CSV)", "ics": "Download bri components for",
+         "alerts": "What changed since the previous publish", "quality": "Download definitions of"}
+TITLES = {"ics": "ICS", "alerts": "Alerts", "quality": "Data & quality"}
 TIMEOUT_MS = 90_000
 
 
@@ -91,7 +92,8 @@ def page(browser):
     tab = browser.new_page(viewport={"width": 1400, "height": 1000})
     tab.errors = []
     tab.on("pageerror", lambda e: tab.errors.append(f"page error: {e}"))
-    tab.on("console", lambda m: tab.errors.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
+    tab.on("console", lambda m: tab.errors.append(f"console {m.type}: {m.text} {m.location}") if m.type == "error" else None)
+    tab.on("response", lambda r: tab.errors.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None)
     yield tab
     tab.close()
 
@@ -104,8 +106,11 @@ def screenshots(tmp_path_factory) -> Path:
 
 
 def open_page(page, url: str, path: str) -> None:
-    page.goto(f"{url}/{path}", wait_until="domcontentloaded")
-    page.get_by_text(PAGES[path]).first.wait_for(timeout=TIMEOUT_MS)
+    """Open the app at its root and follow the navigation link, as a reader does."""
+    page.goto(url, wait_until="domcontentloaded")
+    if path:
+        page.get_by_role("link", name=TITLES[path], exact=True).first.click()
+    page.get_by_text(PAGES[path]).first.wait_for(state="attached", timeout=TIMEOUT_MS)
     settle(page)
 
 
@@ -129,14 +134,14 @@ def test_every_page_loads_cleanly_and_passes_an_accessibility_scan(server, page,
     assert page.get_by_role("button", name="Deploy").count() == 0, "no developer chrome"
     assert page.locator("table").count() >= 1, "tables are real HTML tables"
     assert page.get_by_role("button", name="Download").count() + page.get_by_text("(CSV)").count() >= 1
-    page.screenshot(path=str(screenshots / f"{path}.png"), full_page=True)
+    page.screenshot(path=str(screenshots / f"{path or 'overview'}.png"), full_page=True)
     results = Axe().run(page, options={"resultTypes": ["violations"],
                                        "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa"]}})
     serious = [f"{v['id']} ({v['impact']}): {v['help']} - {[n['target'] for n in v['nodes'][:3]]}"
                for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
     assert not serious, serious
     assert not page.errors, page.errors
-    assert (screenshots / f"{path}.png").stat().st_size > 20_000
+    assert (screenshots / f"{path or 'overview'}.png").stat().st_size > 20_000
 
 
 def choose(page, label: str, option_text: str) -> None:
@@ -178,7 +183,7 @@ def test_a_reader_chooses_basis_abolished_ics_and_organisation_by_keyboard(serve
 def test_a_publish_while_the_page_is_open_shows_after_a_refresh(server, page, home):
     from pipelines.publish import publish
 
-    open_page(page, server, "overview")
+    open_page(page, server, "")
     before = publish_id(page)
     # a real publish of the home's audited build (the last step of `wellbeing run`), while the tab is open
     with closing(duckdb.connect(str(home.build_db))) as con:

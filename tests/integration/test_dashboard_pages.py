@@ -141,11 +141,13 @@ def test_ics_page_draws_the_marts_spc_series_against_england(app, marts):
         assert row["Sickness absence rate (%)"] == pytest.approx(round(rate, 2))
         assert row["England (%)"] == pytest.approx(round(england, 2))
         if centre is not None:
-            assert row["Centre"] == pytest.approx(round(centre, 2))
-            assert row["Lower limit"] == pytest.approx(round(lower, 2)) and row["Lower limit"] >= 0
-            assert row["Upper limit"] == pytest.approx(round(upper, 2))
+            assert row["Centre"] == f"{centre:,.2f}"
+            assert row["Lower limit"] == f"{lower:,.2f}" and not row["Lower limit"].startswith("-")
+            assert row["Upper limit"] == f"{upper:,.2f}"
+        else:
+            assert row["Centre"] == "no limits" and row["Variation"] != "● Common cause"
     # every chart has a text alternative naming its latest value
-    captions = " ".join(c.value for c in at.caption)
+    captions = " ".join(c.value for c in at.markdown)
     assert f"Sickness absence rate for" in captions and f"{rows[-1][1]:.2f}%" in captions
 
 

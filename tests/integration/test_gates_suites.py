@@ -11,10 +11,11 @@ from expectations.marts import PREVIOUS, MartRules, validate_contract, validate_
 from expectations.contract import MartContract
 from expectations.raw import validate_raw
 from expectations.runner import Gate
-from expectations.suites import mart_rules, raw_rules
+from expectations.suites import mart_rules
 from expectations.thresholds import Envelope, load_thresholds
 from pipelines.landing import ensure_raw_tables
 from pipelines.project import dbt_project
+from pipelines.sources.contract import raw_table
 from pipelines.sources.sickness import SICKNESS_ORG
 
 RULES = mart_rules("QZZ")
@@ -174,13 +175,13 @@ def test_raw_suite_checks_schema_and_ranges(con, gate):
     con.execute("""insert into raw.sickness_org values (date '2024-04-30', 'Y56', 'London', 'QMJ', 'North Central London',
                    'RAL', 'Royal Free', 'Acute', 10, 200, 5, 'load', 'a.csv', 'sha', now(), 2),
                    (date '2024-04-30', 'Y56', 'London', 'QMJ', 'North Central London',
-                   'RAP', 'North Mid', 'Acute', -3, 200, 0, 'load', 'a.csv', 'sha', now(), 3)""")
-    verdict = validate_raw(con, gate, [SICKNESS_ORG], raw_rules("sickness"))
+                   'RAP', 'North Mid', 'Acute', -3, 0, 0, 'load', 'a.csv', 'sha', now(), 3)""")
+    verdict = validate_raw(con, gate, raw_table("sickness_org"))
     [failure] = verdict.failures
     assert failure.column == "fte_days_lost" and failure.examples == ("a.csv row 3: fte_days_lost=-3.0",)
 
     con.execute("alter table raw.sickness_org alter fte_days_lost type varchar")
-    [schema] = validate_raw(con, gate, [SICKNESS_ORG], raw_rules("sickness")).failures
+    [schema] = validate_raw(con, gate, raw_table("sickness_org")).failures
     assert schema.column == "(schema)" and "column_name=fte_days_lost" in schema.examples[0]
 
 

@@ -1,6 +1,7 @@
 -- The seven Burnout Risk Index components per ICS, month and boundary basis, as raw values oriented so that
 -- higher means more risk (METRICS.md, BRI), with the national (all ICSs, QZZ excluded) value of each:
---   c_burnout               pct_high_burnout, else burnout_pct_often_always    } the latest survey year
+--   c_burnout               pct_high_burnout when every ICS has it that year,  } the latest survey year
+--                           else % often/always over q12a-c for every ICS     }
 --   c_psych_safety_deficit  100 - psi_pct_positive, else 10 x (10 - psi_score) } fielded before the month
 --   c_stress                pct_unwell_stress                                  }
 --   c_sickness              sickness_rate_12m
@@ -8,6 +9,10 @@
 --   c_leavers               leaver_rate_12m
 --   c_social_care_turnover  asc_turnover_rate of the latest year not after the month's year
 -- National values are ratios of the same sums over every ICS (survey: per item, then the mean over items).
+-- c_burnout is one measure over one item set for every ICS and the nation in a survey year (c_burnout_measure
+-- names it): respondent-level high burnout only when every ICS has it, else the published route's items a-c
+-- (burnout_exhausting, burnout_burnt_out, burnout_frustrated), all three required; so ICSs are ranked on the
+-- same measure, and an ICS whose route changes does not change measure on its own.
 {%- set fieldwork = "make_date(survey_year, " ~ var('survey_fieldwork_month') ~ ", 1)" %}
 with months as (
     select icb_code, period_month, boundary_basis, mapping_version from {{ ref('int_sickness__ics_monthly') }}
@@ -21,16 +26,53 @@ ics_months as (
     group by icb_code, period_month, boundary_basis
 ),
 
-survey as (
+{%- set common_burnout_items = "('burnout_exhausting', 'burnout_burnt_out', 'burnout_frustrated')" %}
+burnout_item_sums as (
+    select b.icb_code, b.boundary_basis, i.survey_year, i.item_key, sum(i.positive) as positive, sum(i.base) as base
+    from {{ ref('int_survey__org_items') }} as i
+    inner join {{ ref('int_survey__org_boundaries') }} as b using (org_code, survey_year)
+    where i.item_key in {{ common_burnout_items }}
+    group by b.icb_code, b.boundary_basis, i.survey_year, i.item_key
+),
+
+burnout_common_items as (
     select
         icb_code,
         boundary_basis,
         survey_year,
-        {{ fieldwork }} as fieldwork_date,
-        coalesce(pct_high_burnout, burnout_pct_often_always) as c_burnout,
-        coalesce(100 - psi_pct_positive, 10 * (10 - psi_score)) as c_psych_safety_deficit,
-        pct_unwell_stress as c_stress
+        case when count(*) = 3 then avg(100 * positive / base) end as pct_often_always_q12a_c
+    from burnout_item_sums
+    group by icb_code, boundary_basis, survey_year
+),
+
+burnout_measure as (
+    -- one measure per survey year and basis, over the ICS cells that are published
+    select
+        boundary_basis,
+        survey_year,
+        bool_and(pct_high_burnout is not null) as use_high_burnout
     from {{ ref('int_survey__ics_yearly') }}
+    where not coalesce(suppressed, false)
+    group by boundary_basis, survey_year
+),
+
+survey as (
+    select
+        s.icb_code,
+        s.boundary_basis,
+        s.survey_year,
+        {{ fieldwork }} as fieldwork_date,
+        case when m.use_high_burnout then 'pct_high_burnout' else 'pct_often_always_q12a_c' end as c_burnout_measure,
+        case
+            when coalesce(s.suppressed, false) then null
+            when m.use_high_burnout then s.pct_high_burnout
+            else b.pct_often_always_q12a_c
+        end as c_burnout,
+        coalesce(100 - s.psi_pct_positive, 10 * (10 - s.psi_score)) as c_psych_safety_deficit,
+        s.pct_unwell_stress as c_stress
+    from {{ ref('int_survey__ics_yearly') }} as s
+    left join burnout_measure as m using (boundary_basis, survey_year)
+    left join burnout_common_items as b using (icb_code, boundary_basis, survey_year)
 ),
 
 social_care as (
@@ -46,6 +88,7 @@ components as (
         m.boundary_basis,
         m.mapping_version,
         s.survey_year as survey_year_used,
+        s.c_burnout_measure,
         s.fieldwork_date,
         datediff('month', s.fieldwork_date, m.period_month) as survey_staleness_months,
         c.year as social_care_year_used,
@@ -120,13 +163,16 @@ national_survey as (
     select
         i.boundary_basis,
         i.survey_year,
-        coalesce(any_value(s.pct_high_burnout),
-            avg(100 * i.positive / i.base) filter (where i.item_key in {{ survey_items('burnout') }})) as national_burnout,
+        case when any_value(m.use_high_burnout) then any_value(s.pct_high_burnout)
+            when count(*) filter (where i.item_key in {{ common_burnout_items }}) = 3
+            then avg(100 * i.positive / i.base) filter (where i.item_key in {{ common_burnout_items }})
+        end as national_burnout,
         coalesce(100 - avg(100 * i.positive / i.base) filter (where i.item_key in {{ survey_items('psi') }}),
             10 * (10 - any_value(s.psi_score))) as national_psych_safety_deficit,
         avg(100 * i.positive / i.base) filter (where i.item_key in {{ survey_items('stress') }}) as national_stress
     from national_items as i
     left join national_scores as s using (boundary_basis, survey_year)
+    left join burnout_measure as m using (boundary_basis, survey_year)
     group by i.boundary_basis, i.survey_year
 ),
 

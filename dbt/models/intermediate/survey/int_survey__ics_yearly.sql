@@ -1,4 +1,4 @@
--- Staff Survey and pulse measures per ICS, survey year and boundary basis (METRICS.md, survey), before the
+-- Staff Survey measures per ICS, survey year and boundary basis (METRICS.md, survey), before the
 -- marts add names. Percentages are ratios of sums over member organisations per item (positive / base),
 -- then the mean over the items present; scores are weighted means of organisation scores. Organisations
 -- outside any ICS are excluded (int_survey__org_boundaries places organisations in ICSs). The ICS cell itself
@@ -19,12 +19,6 @@ items_icb as (
     select i.*, b.boundary_basis, b.icb_code
     from {{ ref('int_survey__org_items') }} as i
     inner join boundaries as b using (org_code, survey_year)
-),
-
-pulse_icb as (
-    select p.*, b.boundary_basis, b.icb_code, b.mapping_version
-    from {{ ref('int_pulse__org_yearly') }} as p
-    inner join boundaries as b on b.org_code = p.org_code and b.survey_year = p.pulse_year
 ),
 
 ics_items as (
@@ -80,19 +74,6 @@ scores as (
     group by icb_code, boundary_basis, survey_year
 ),
 
-pulse as (
-    select
-        icb_code,
-        boundary_basis,
-        pulse_year as survey_year,
-        max(mapping_version) as mapping_version,
-        sum(pulse_n_responses) as pulse_n_responses,
-        sum(pulse_n_teams) as pulse_n_teams,
-        (sum(pulse_score_sum) / sum(pulse_n_responses) - 1) / 6 * 10 as pulse_psi_score
-    from pulse_icb
-    group by icb_code, boundary_basis, pulse_year
-),
-
 combined as (
     select
         s.icb_code,
@@ -116,23 +97,14 @@ combined as (
         x.psi_org_min,
         x.psi_org_max,
         x.psi_org_iqr,
-        coalesce(x.n_orgs_in_spread, 0) as n_orgs_in_spread,
-        p.pulse_n_responses,
-        p.pulse_n_teams,
-        dp.suppressed as pulse_suppressed,
-        p.pulse_psi_score
+        coalesce(x.n_orgs_in_spread, 0) as n_orgs_in_spread
     from scores as s
     left join item_measures as i using (icb_code, boundary_basis, survey_year)
     left join spread as x using (icb_code, boundary_basis, survey_year)
-    -- pulse results sit beside the Staff Survey row of their year; they never make a row of their own
-    left join pulse as p using (icb_code, boundary_basis, survey_year)
     -- ICS cells are withheld by the same procedure as organisation cells (int_survey__disclosure)
     left join {{ ref('int_survey__disclosure') }} as ds
         on ds.cell_level = 'ics' and ds.series = 'staff_survey' and ds.icb_code = s.icb_code
         and ds.boundary_basis = s.boundary_basis and ds.survey_year = s.survey_year
-    left join {{ ref('int_survey__disclosure') }} as dp
-        on dp.cell_level = 'ics' and dp.series = 'pulse' and dp.icb_code = s.icb_code
-        and dp.boundary_basis = s.boundary_basis and dp.survey_year = s.survey_year
 ),
 
 published as (
@@ -160,12 +132,7 @@ published as (
         case when not survey_suppressed then psi_org_min end as psi_org_min,
         case when not survey_suppressed then psi_org_max end as psi_org_max,
         case when not survey_suppressed then psi_org_iqr end as psi_org_iqr,
-        n_orgs_in_spread,
-        -- a withheld row shows nothing, its pulse results included
-        coalesce(pulse_suppressed, false) as pulse_suppressed,
-        case when not survey_suppressed and not pulse_suppressed then pulse_n_responses end as pulse_n_responses,
-        case when not survey_suppressed and not pulse_suppressed then pulse_n_teams end as pulse_n_teams,
-        case when not survey_suppressed and not pulse_suppressed then pulse_psi_score end as pulse_psi_score
+        n_orgs_in_spread
     from combined
 ),
 

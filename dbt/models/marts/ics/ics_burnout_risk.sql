@@ -92,6 +92,7 @@ final as (
         s.n_components,
         s.bri_dominant_component,
         s.survey_year_used,
+        s.c_burnout_measure,
         s.survey_staleness_months,
         s.social_care_year_used,
         {%- for component in components %}

@@ -1,6 +1,6 @@
 -- Psychological safety (NHS Staff Survey "raising concerns" items) per ICS, survey year and boundary basis,
--- with its uncertainty, its year-on-year change, the spread between member organisations, and the local
--- pulse-survey series kept in columns of its own.
+-- with its uncertainty, its year-on-year change and the spread between member organisations (the local pulse
+-- surveys are a series of their own: ics_pulse_survey).
 with names as (
     {{ ics_names() }}
 ),
@@ -29,11 +29,7 @@ final as (
         s.psi_org_min,
         s.psi_org_max,
         s.psi_org_iqr,
-        s.n_orgs_in_spread,
-        s.pulse_psi_score,
-        s.pulse_n_responses,
-        s.pulse_n_teams,
-        s.pulse_suppressed
+        s.n_orgs_in_spread
     from {{ ref('int_survey__ics_yearly') }} as s
     left join names as n on n.icb_code = s.icb_code
 )

@@ -1,21 +1,13 @@
--- Psychological safety per organisation and survey year (Staff Survey) with the organisation's pulse-survey
--- series beside it; cells withheld by disclosure control keep their keys and lose their measures.
+-- Psychological safety per organisation and survey year (Staff Survey; the pulse surveys are a series of their
+-- own, org_pulse_survey); cells withheld by disclosure control keep their keys and lose their measures.
 with survey as (
     select o.*, d.suppressed, d.suppression_reason
     from {{ ref('int_survey__org_yearly') }} as o
     inner join {{ ref('int_survey__disclosure') }} as d
-        on d.series = 'staff_survey' and d.org_code = o.org_code and d.survey_year = o.survey_year
-),
-
-pulse as (
-    select p.*, p.pulse_year as survey_year, d.suppressed as pulse_suppressed, d.suppression_reason as pulse_suppression_reason
-    from {{ ref('int_pulse__org_yearly') }} as p
-    inner join {{ ref('int_survey__disclosure') }} as d
-        on d.series = 'pulse' and d.org_code = p.org_code and d.survey_year = p.pulse_year
+        on d.cell_level = 'organisation' and d.series = 'staff_survey' and d.org_code = o.org_code and d.survey_year = o.survey_year
 ),
 
 combined as (
-    -- pulse results sit beside the Staff Survey row of their year; a withheld row shows neither
     select
         s.org_code,
         s.survey_year,
@@ -27,14 +19,8 @@ combined as (
         {{ n_respondents_label('s.n_respondents', 's.suppressed') }} as n_respondents_label,
         case when not s.suppressed then s.psi_score end as psi_score,
         case when not s.suppressed then s.psi_pct_positive end as psi_pct_positive,
-        case when not s.suppressed then s.psi_base end as psi_base,
-        coalesce(p.pulse_suppressed, false) as pulse_suppressed,
-        p.pulse_suppression_reason,
-        case when not s.suppressed and not p.pulse_suppressed then p.pulse_psi_score end as pulse_psi_score,
-        case when not s.suppressed and not p.pulse_suppressed then p.pulse_n_responses end as pulse_n_responses,
-        case when not s.suppressed and not p.pulse_suppressed then p.pulse_n_teams end as pulse_n_teams
+        case when not s.suppressed then s.psi_base end as psi_base
     from survey as s
-    left join pulse as p on p.org_code = s.org_code and p.survey_year = s.survey_year
 ),
 
 previous as (
@@ -65,12 +51,7 @@ final as (
         p.psi_pct_positive,
         p.psi_base,
         {{ wilson_interval_columns('psi_pct_positive', 'psi_base', prefix='p.') }},
-        {{ year_on_year_columns('psi_pct_positive', 'psi_base', prefix='p.') }},
-        p.pulse_psi_score,
-        p.pulse_n_responses,
-        p.pulse_n_teams,
-        p.pulse_suppressed,
-        p.pulse_suppression_reason
+        {{ year_on_year_columns('psi_pct_positive', 'psi_base', prefix='p.') }}
     from previous as p
     left join names as n on n.org_code = p.org_code
     left join {{ ref('int_survey__org_boundaries') }} as m

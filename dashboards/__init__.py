@@ -1,0 +1,1 @@
+"""The Streamlit dashboard: app.py (the entry point), views/ (its pages), queries.py (every read)."""

@@ -1,0 +1,122 @@
+"""The raw contract, derived from the reader Formats and nothing else: each raw table's schema, the raw gate's
+rules, and the columns of the dbt source YAML. Changing a bound in a Format changes the reader, the raw gate and
+the dbt sources together (`python -m pipelines.sources.contract` rewrites the source YAML; a test checks it).
+"""
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import yaml
+
+from expectations.raw import (RawRule, RawTable, at_least, at_most, counted, dated_within, finite, matching, not_null,
+                              one_of, unique)
+
+from ..settings import DBT_DIR
+from .base import EARLIEST_DATE, LATEST_DATE, ROW, Format
+from .registry import FORMATS
+
+DUCKDB_TYPES = {pl.String: "VARCHAR", pl.Float64: "DOUBLE", pl.Int64: "BIGINT", pl.Date: "DATE",
+                pl.Datetime: "TIMESTAMP", pl.Boolean: "BOOLEAN"}
+# load metadata on every raw row: which load, which file (as it arrived), its hash, when, and the line in it
+LOAD_COLUMNS = (("_load_id", "VARCHAR"), ("_source_file", "VARCHAR"), ("_source_sha256", "VARCHAR"),
+                ("_loaded_at", "TIMESTAMP"), (ROW, "BIGINT"))
+SOURCES_DIR = DBT_DIR / "models" / "staging"
+
+
+def tables() -> dict[str, list[Format]]:
+    """Every raw table, with the formats that land in it."""
+    return {t: [f for f in FORMATS if f.table == t] for t in dict.fromkeys(f.table for f in FORMATS)}
+
+
+def raw_schema(fmt: Format) -> dict[str, str]:
+    """The raw table's columns and DuckDB types: the format's stored columns, then the load metadata."""
+    return {**{name: DUCKDB_TYPES[dtype] for name, dtype in fmt.stored}, **dict(LOAD_COLUMNS)}
+
+
+def _stored_columns(fmt: Format):
+    stored = {name for name, _ in fmt.stored}
+    return [c for c in (fmt.output or fmt.columns) if c.name in stored]
+
+
+def format_rules(fmt: Format) -> list[RawRule]:
+    """What one format declares about the columns it stores: required values, bounds, finite numbers, plausible
+    dates, allowed values and patterns, its row rules, its key."""
+    rules = []
+    for col in _stored_columns(fmt):
+        if col.required and not col.nullable:
+            rules.append(not_null(col.name))
+        if col.dtype in (pl.Date, pl.Datetime):
+            low = col.min if isinstance(col.min, date) else EARLIEST_DATE
+            high = col.max if isinstance(col.max, date) else LATEST_DATE
+            rules.append(dated_within(col.name, low, high, " (a plausible date)"))
+        else:
+            if col.dtype == pl.Float64:
+                rules.append(finite(col.name))
+            if col.min is not None:
+                rules.append(at_least(col.name, col.min, " (the format's bound)"))
+            if col.max is not None:
+                rules.append(at_most(col.name, col.max, " (the format's bound)"))
+        if col.values:
+            rules.append(one_of(col.name, col.values))
+        if col.pattern:
+            rules.append(matching(col.name, col.pattern))
+    stored = {name for name, _ in fmt.stored}
+    rules += [counted(column, "rule_" + _slug(message), f"({sql})", message)
+              for message, column, sql in fmt.rules if column in stored]
+    rules.append(unique(fmt.key, fmt.table))
+    return rules
+
+
+def raw_table(table: str) -> RawTable:
+    """The gate's view of one raw table: the rules every format landing in it agrees on."""
+    formats = tables()[table]
+    agreed = None
+    for fmt in formats:
+        mine = {r.statistic: r for r in format_rules(fmt)}
+        agreed = mine if agreed is None else {s: r for s, r in agreed.items() if mine.get(s) == r}
+    private = frozenset(c.name for f in formats for c in f.output or f.columns if c.privacy == "pseudonymise")
+    return RawTable(table, raw_schema(formats[0]), tuple(agreed.values()), private, ("_source_file", ROW))
+
+
+def source_columns(table: str) -> list[dict]:
+    """The dbt source YAML's columns for a raw table: type, and the format's contract as meta."""
+    formats = tables()[table]
+    columns = []
+    for col in _stored_columns(formats[0]):
+        contract = {"required": col.required and not col.nullable}
+        for name in ("min", "max", "pattern", "values", "privacy"):
+            value = getattr(col, name)
+            if value is not None:
+                contract[name] = list(value) if isinstance(value, tuple) else \
+                    value.isoformat() if isinstance(value, date) else value
+        columns.append({"name": col.name, "data_type": DUCKDB_TYPES[col.dtype].lower(), "meta": contract})
+    if any(c.privacy == "age_band" for c in formats[0].columns):
+        columns.append({"name": "age_band", "data_type": "varchar",
+                        "meta": {"required": False, "privacy": "age band of the date of birth at the row's period"}})
+    return columns
+
+
+def render_sources(path: Path) -> str:
+    """The source YAML at `path` with each table's columns derived from its format (descriptions kept)."""
+    spec = yaml.safe_load(path.read_text())
+    for source in spec["sources"]:
+        for entry in source["tables"]:
+            entry["columns"] = source_columns(entry["name"])
+    return yaml.safe_dump(spec, sort_keys=False, width=110, allow_unicode=True)
+
+
+def source_files() -> list[Path]:
+    return sorted(SOURCES_DIR.glob("*/_*__sources.yml"))
+
+
+def _slug(text: str) -> str:
+    return "_".join("".join(ch if ch.isalnum() else " " for ch in text.lower()).split())[:40]
+
+
+if __name__ == "__main__":  # rewrite the dbt source YAML from the formats
+    for path in source_files():
+        path.write_text(render_sources(path))
+        print(f"wrote {path}", file=sys.stderr)

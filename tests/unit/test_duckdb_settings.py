@@ -1,0 +1,24 @@
+"""DuckDB's memory limit and threads are configurable, with defaults derived from the machine."""
+from __future__ import annotations
+
+import dagster as dg
+
+from pipelines.defs.resources import resources
+from pipelines.settings import duckdb_config
+
+
+def test_the_build_connection_takes_the_configured_memory_limit_and_threads(tmp_path, monkeypatch):
+    monkeypatch.setenv("WELLBEING_BUILD_DB", str(tmp_path / "build.duckdb"))
+    monkeypatch.setenv("WELLBEING_DUCKDB_MEMORY_LIMIT", "1GB")
+    monkeypatch.setenv("WELLBEING_DUCKDB_THREADS", "1")
+    with dg.build_resources({"duckdb": resources()["duckdb"]}) as built, built.duckdb.get_connection() as con:
+        limit, threads = con.execute("select current_setting('memory_limit'), current_setting('threads')").fetchone()
+    assert (limit, threads) == ("953.6 MiB", 1)
+
+
+def test_without_settings_duckdb_takes_half_the_memory_and_every_core(monkeypatch):
+    monkeypatch.delenv("WELLBEING_DUCKDB_MEMORY_LIMIT", raising=False)
+    monkeypatch.delenv("WELLBEING_DUCKDB_THREADS", raising=False)
+    config = duckdb_config()
+    assert config["memory_limit"] == "50%"
+    assert config["threads"] >= 1
