@@ -166,7 +166,17 @@ def test_ui_with_the_sensor_on_publishes_a_dropped_file_and_stops_cleanly(publis
 
         last = sorted(tiny_extracts.glob("sickness_org_*.csv"))[-1]
         (home.landing / last.name).write_bytes(last.read_bytes().replace(b"\n", b"\r\n"))  # a corrected resend
-        _wait_for(lambda: publish_id_of(home) != before, 900, "the sensor's run to publish")
+        runs_query = """{ runsOrError(filter: {pipelineName: "publish"}) { ... on Runs { results {
+                            status tags { key value } } } } }"""
+
+        def sensor_run_ended():
+            runs = _graphql(port, runs_query)["runsOrError"]["results"]
+            ended = [r["status"] for r in runs if r["status"] in ("SUCCESS", "FAILURE", "CANCELED")
+                     and {"key": "dagster/sensor_name", "value": "landing_sensor"} in r["tags"]]
+            return ended[0] if ended else None
+
+        assert _wait_for(sensor_run_ended, 900, "the sensor's run to end") == "SUCCESS"
+        assert publish_id_of(home) != before
     finally:
         os.kill(ui.pid, signal.SIGTERM)  # the command only: it must take its children down itself
         try:
