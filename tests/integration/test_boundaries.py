@@ -129,14 +129,24 @@ def test_boundary_changes_on_both_bases(home, tmp_path):
     assert current[date(2023, 3, 1)][NEW_ICB] == (3, 10 + 20 + 40, 1000 + 2000 + 1600)
 
     with duckdb.connect(str(home.serving_db), read_only=True) as con:
-        versions = con.execute("select distinct mapping_version from marts.ics_sickness_monthly").fetchall()
+        # each row carries the reference snapshot that placed it: today's (newest) on current; on as_at the
+        # newest on or before the month (the earliest for months before every snapshot)
+        current_versions = con.execute("select distinct mapping_version from marts.ics_sickness_monthly "
+                                       "where boundary_basis = 'current'").fetchall()
+        misdated = con.execute("""
+            select count(*) from marts.ics_sickness_monthly
+            where boundary_basis = 'as_at' and mapping_version > period_month
+                and mapping_version <> (select min(mapping_version) from marts.ics_sickness_monthly)""").fetchone()[0]
+        as_at_versions = con.execute("select count(distinct mapping_version) from marts.ics_sickness_monthly "
+                                     "where boundary_basis = 'as_at'").fetchone()[0]
         ics = {r[0]: r[1:] for r in con.execute("""
             select icb_code || '@' || valid_from, icb_name, region_code, valid_to, successor_icb_code, known_from
             from marts.dim_ics where icb_code in ('QUE', 'QMM', 'QJG', 'QXU', ?)""", [NEW_ICB]).fetchall()}
         orgs = {r[0]: r[1:] for r in con.execute("""
             select org_code || '@' || valid_from, icb_code, valid_to, close_date, current_icb_code, current_icb_basis
             from marts.dim_organisation where org_code in ('RB1', 'RC1', 'RE1', '0AR')""").fetchall()}
-    assert versions == [(date(2026, 4, 1),)]
+    assert current_versions == [(date(2026, 4, 1),)]
+    assert misdated == 0 and as_at_versions > 1
     assert ics == {
         "QUE@2022-07-01": ("Cambridgeshire and Peterborough", "Y61", date(2026, 3, 31), NEW_ICB, "seed"),
         "QMM@2022-07-01": ("Norfolk and Waveney", "Y61", date(2026, 3, 31), NEW_ICB, "seed"),
