@@ -36,7 +36,7 @@ icb_by_name as (
 ccg_parts as (
     select s.survey_year, s.org_code, trim(part.ccg_code) as ccg_code, c.icb_code
     from survey_orgs as s
-    cross join unnest(string_split(s.org_code, '/')) as part(ccg_code)
+    cross join unnest(string_split(s.org_code, '/')) as part (ccg_code)
     left join {{ ref('ref_ccg21_icb') }} as c on c.ccg_code = trim(part.ccg_code)
 ),
 

@@ -27,6 +27,7 @@ ics_months as (
 ),
 
 {%- set common_burnout_items = "('burnout_exhausting', 'burnout_burnt_out', 'burnout_frustrated')" %}
+
 burnout_item_sums as (
     select b.icb_code, b.boundary_basis, i.survey_year, i.item_key, sum(i.positive) as positive, sum(i.base) as base
     from {{ ref('int_survey__org_items') }} as i

@@ -129,7 +129,9 @@ select
     end as spc_rule,
     case
         when not has_limits then null
-        when is_outside then case when value > upper_limit then 'special_cause_concern' else 'special_cause_improvement' end
+        when
+            is_outside
+            then case when value > upper_limit then 'special_cause_concern' else 'special_cause_improvement' end
         when in_rising_trend then 'special_cause_concern'
         when in_falling_trend then 'special_cause_improvement'
         when in_two_of_three then case when side > 0 then 'special_cause_concern' else 'special_cause_improvement' end

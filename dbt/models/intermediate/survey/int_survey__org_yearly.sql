@@ -56,7 +56,7 @@ published as (
         s.burnout_score
     from published_bases as b
     left join published_scores as s using (survey_year, org_code)
-    anti join respondent_level as r using (survey_year, org_code)
+    anti join respondent_level using (survey_year, org_code)
 ),
 
 items as (
