@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test setup clean
+.PHONY: demo test lint setup clean
 
 setup: $(VENV)/.installed
 
@@ -18,6 +18,11 @@ demo: setup
 
 test: setup
 	$(BIN)/python -m pytest
+
+# Python style (ruff) and dbt SQL style (sqlfluff with the dbt templater); .ci/run runs it before the tests.
+lint: setup
+	$(BIN)/ruff check .
+	cd dbt && WELLBEING_BUILD_DB=$(CURDIR)/$(VENV)/parse.duckdb ../$(BIN)/sqlfluff lint models --processes 2
 
 clean:
 	rm -rf .wellbeing dbt/target dbt/logs

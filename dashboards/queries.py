@@ -239,7 +239,7 @@ def social_care_beside_nhs(icb_code: str, basis: str) -> pl.DataFrame:
 
 def member_organisations(icb_code: str, basis: str, month) -> pl.DataFrame:
     """The ICS's organisations that month (all staff groups) beside England's rate for their peer group."""
-    return _query(f"""
+    return _query("""
         with members as (
             select o.* from marts.org_sickness_monthly o
             where o.period_month = $month and o.staff_group = (

@@ -6,10 +6,9 @@ import re
 
 import plotly.graph_objects as go
 import polars as pl
-import streamlit as st
-
 import present
 import queries
+import streamlit as st
 
 PLOTLY_CONFIG = {"displaylogo": False, "displayModeBar": False}
 BASIS_STATE = "boundary_basis"  # kept across pages

@@ -18,8 +18,13 @@ import duckdb
 
 from .attack import attack_frame
 from .contract import MartContract
-from .disclosure import (COUNTS, SICKNESS_DENOMINATOR, disclosure_expectations, publishable_columns_expectation,
-                         suppression_flags)
+from .disclosure import (
+    COUNTS,
+    SICKNESS_DENOMINATOR,
+    disclosure_expectations,
+    publishable_columns_expectation,
+    suppression_flags,
+)
 from .raw import quoted
 from .runner import Failure, Frame, Gate, Verdict
 from .thresholds import Thresholds

@@ -151,5 +151,5 @@ def offending_rows(con: duckdb.DuckDBPyConnection, table: RawTable, rule: RawRul
     rows = con.execute(f"""select {file}, {line}, {columns} from raw.{table.name}
                            where {rule.violation} order by {file}, {line} limit {EXAMPLES}""").fetchall()
     return tuple(f"{f} row {n}: " + ", ".join(f"{c}=" + ("(an identifier)" if c in table.private else str(v))
-                                              for c, v in zip(rule.columns, values))
+                                              for c, v in zip(rule.columns, values, strict=False))
                  for f, n, *values in rows)

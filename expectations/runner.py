@@ -60,7 +60,7 @@ class Verdict:
         return (f"{self.table}: {len(self.failures)} of {self.evaluated} expectations failed: {shown}"
                 + (f" | and {more} more (see the data docs)" if more > 0 else ""))
 
-    def with_examples(self, examples: dict[str, tuple[str, ...]]) -> "Verdict":
+    def with_examples(self, examples: dict[str, tuple[str, ...]]) -> Verdict:
         """Attach failing rows found outside GX (for suites run on an aggregate), keyed by statistic."""
         return replace(self, failures=tuple(replace(f, examples=examples.get(f.statistic, f.examples))
                                             for f in self.failures))
@@ -142,7 +142,8 @@ def _failure(r, index: tuple[str, ...]) -> Failure:
         if not all(isinstance(row, dict) for row in rows):  # no index columns: GX gives row numbers
             rows = [{"value": v} for v in result.get("partial_unexpected_list", [])]
         # a True/False helper column (is the code known? is the ICS published?) says nothing the rule does not
-        helper = config.kwargs.get("column") if meta.get("column", config.kwargs.get("column")) != config.kwargs.get("column") else None
+        column = config.kwargs.get("column")
+        helper = column if meta.get("column", column) != column else None
         # the row's key first, then the values judged
         examples = tuple(", ".join(f"{k}={_plain(row[k])}" for k in sorted(row, key=lambda k: k not in index)
                                    if not (k == helper and _is_bool(row[k])))

@@ -90,7 +90,8 @@ def load_thresholds(home_root: Path) -> Thresholds:
         path = home_root / name
         if path.exists():
             config = read_gates_file(path, config)
-            overrides.append(f"{kind}: {name} {yaml.safe_dump(yaml.safe_load(path.read_text()), default_flow_style=True).strip()}")
+            values = yaml.safe_dump(yaml.safe_load(path.read_text()), default_flow_style=True).strip()
+            overrides.append(f"{kind}: {name} {values}")
     rows = config["row_count"]
     return Thresholds(float(rows["min_ratio"]), float(rows["max_ratio"]),
                       Envelope(**{k: float(v) for k, v in config["envelope"].items()}), tuple(overrides))

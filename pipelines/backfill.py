@@ -33,7 +33,7 @@ class MonthRange:
     end: tuple[int, int]
 
     @classmethod
-    def parse(cls, start: str, end: str) -> "MonthRange":
+    def parse(cls, start: str, end: str) -> MonthRange:
         bounds = []
         for name, text in (("--from", start), ("--to", end)):
             m = MONTH.match(text or "")

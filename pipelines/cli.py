@@ -12,7 +12,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from .settings import DBT_DIR, DEFAULT_HOME, HOME_ENV, REPO_ROOT, Home
+from .settings import DBT_DIR, DEFAULT_HOME, HOME_ENV, Home
 
 DEMO_SEED = 2026
 LOCKED_EXIT = 75  # EX_TEMPFAIL: try again later
@@ -20,8 +20,9 @@ STOP_GRACE_SECONDS = 20
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .lock import HomeLocked
     from expectations.thresholds import InvalidThresholds
+
+    from .lock import HomeLocked
 
     args = _parser().parse_args(argv)
     home = Home(Path(getattr(args, "home", None) or os.environ.get(HOME_ENV) or DEFAULT_HOME).resolve())
@@ -110,7 +111,8 @@ def cmd_generate(home: Home, args) -> int:
 
     started = time.perf_counter()
     summary = generate(scale=args.scale, out_dir=args.out, seed=args.seed)
-    print(f"wrote {len(summary.files)} files to {args.out} in {time.perf_counter() - started:.1f} s (scale {args.scale}, seed {args.seed})")
+    seconds = time.perf_counter() - started
+    print(f"wrote {len(summary.files)} files to {args.out} in {seconds:.1f} s (scale {args.scale}, seed {args.seed})")
     return 0
 
 
@@ -380,11 +382,10 @@ def cmd_docs(home: Home, args) -> int:
 
 
 def cmd_dashboard(home: Home, args) -> int:
+    from dashboards.launch import streamlit_command, working_directory
+
     home.activate()
-    app = REPO_ROOT / "dashboards" / "app.py"
-    return supervise([sys.executable, "-m", "streamlit", "run", str(app), "--server.headless", "true",
-                      "--server.address", "127.0.0.1", "--server.port", str(args.port),
-                      "--browser.gatherUsageStats", "false", "--client.toolbarMode", "minimal"], dict(os.environ))
+    return supervise(streamlit_command(args.port), dict(os.environ), cwd=working_directory())
 
 
 def cmd_ui(home: Home, args) -> int:
@@ -403,10 +404,10 @@ def cmd_ui(home: Home, args) -> int:
                       "-h", "127.0.0.1", "-p", str(args.port)], env)
 
 
-def supervise(command: list[str], env: dict) -> int:
+def supervise(command: list[str], env: dict, cwd: Path | None = None) -> int:
     """Run a server in its own process group; on SIGTERM or SIGINT stop the whole group (its web server,
     daemon and code servers too): ask with SIGINT, wait, then kill what is left."""
-    child = subprocess.Popen(command, env=env, start_new_session=True)
+    child = subprocess.Popen(command, env=env, cwd=cwd, start_new_session=True)
 
     def stop(signum, frame) -> None:
         _signal_group(child.pid, signal.SIGINT)

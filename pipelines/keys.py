@@ -15,7 +15,7 @@ import os
 import secrets
 import stat
 import string
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import duckdb
 
@@ -96,7 +96,7 @@ def record_fingerprint(con: duckdb.DuckDBPyConnection, key: bytes, rotate: bool 
         check_fingerprint(con, key)
     if stored_fingerprint(con) != fingerprint(key):
         con.execute(f"insert into {FINGERPRINT_TABLE} values (?, ?)",
-                    [fingerprint(key), datetime.now(timezone.utc).replace(tzinfo=None)]).fetchone()
+                    [fingerprint(key), datetime.now(UTC).replace(tzinfo=None)]).fetchone()
 
 
 def key_for(home: Home, needs_key: bool) -> bytes | None:

@@ -22,7 +22,7 @@ import re
 import shutil
 import time
 from dataclasses import asdict, dataclass, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -220,7 +220,7 @@ def stage(home: Home, path: Path) -> Staged | None:
     """A private copy of a landing file, made in one read that hashes it and checks its bytes; the landing file
     is removed once copied. None (and no copy) when the file changed while being copied."""
     before = path.stat()
-    received = datetime.now(timezone.utc).replace(tzinfo=None)
+    received = datetime.now(UTC).replace(tzinfo=None)
     folder = private_dir(staging_dir(home))
     provisional = folder / f"incoming-{os.getpid()}-{time.monotonic_ns()}"
     sha, size, extract = copy_and_scan(path, provisional)
@@ -284,7 +284,7 @@ def load_staged(con: duckdb.DuckDBPyConnection, home: Home, entry: Staged, key: 
         stored = _archive(home, entry, result)
         _unstage(home, entry)
         return _log(con, replace(result, stored_as=stored))
-    loaded_at = loaded_at or datetime.now(timezone.utc).replace(tzinfo=None)
+    loaded_at = loaded_at or datetime.now(UTC).replace(tzinfo=None)
     stored = None
     con.execute("begin transaction")
     try:
@@ -351,7 +351,7 @@ def _check_unique_in_load(con, fmt: Format, load_id: str, name: str) -> None:
         select {keys}, list_sort(list({ROW}))[2] as second_row from raw.{fmt.table}
         where _load_id = ? group by all having count(*) > 1 order by second_row limit 1""", [load_id]).fetchone()
     if dup:
-        raise RejectedFile(name, duplicate_key_message(fmt, dict(zip(fmt.key, dup))), dup[-1], fmt.key[-1])
+        raise RejectedFile(name, duplicate_key_message(fmt, dict(zip(fmt.key, dup, strict=False))), dup[-1], fmt.key[-1])
 
 
 def _period(fmt: Format, alias: str) -> str:
@@ -445,7 +445,7 @@ def retract(con: duckdb.DuckDBPyConnection, home: Home, target: str) -> Retracti
         for earlier in restored_loads:
             _check_not_loaded_elsewhere(con, fmt, earlier, name)
         con.execute("update raw.load_log set outcome = 'retracted', message = message || ? where load_id = ?",
-                    [f"; retracted at {datetime.now(timezone.utc):%Y-%m-%d %H:%M:%S} UTC", load_id]).fetchone()
+                    [f"; retracted at {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC", load_id]).fetchone()
         con.execute("commit")
     except RejectedFile as err:
         con.execute("rollback")
@@ -455,7 +455,7 @@ def retract(con: duckdb.DuckDBPyConnection, home: Home, target: str) -> Retracti
         raise
     sidecar = home.archive / f"{load_id}.json"
     if sidecar.exists():
-        _write_json(sidecar, {**json.loads(sidecar.read_text()), "retracted_at": datetime.now(timezone.utc).isoformat()})
+        _write_json(sidecar, {**json.loads(sidecar.read_text()), "retracted_at": datetime.now(UTC).isoformat()})
     return Retraction(load_id, name, fmt.table, removed, restored)
 
 
@@ -504,7 +504,7 @@ def purge_record_level(home: Home) -> list[str]:
         data = home.root / sidecar.get("archived_as", "")
         if sidecar.get("record_level") and sidecar.get("archived_as") and data.is_file():
             data.unlink()
-            _write_json(path, {**sidecar, "purged_at": datetime.now(timezone.utc).isoformat()})
+            _write_json(path, {**sidecar, "purged_at": datetime.now(UTC).isoformat()})
             purged.append(sidecar["file_name"])
     return purged
 
@@ -591,5 +591,5 @@ def _log(con, result: LoadResult) -> LoadResult:
     con.execute("insert into raw.load_log values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
         result.load_id, result.file, result.sha256, result.format, result.family, result.outcome,
         result.rows_read, result.rows_loaded, result.rows_superseded, result.message, result.stored_as,
-        datetime.now(timezone.utc).replace(tzinfo=None)]).fetchone()
+        datetime.now(UTC).replace(tzinfo=None)]).fetchone()
     return result

@@ -13,7 +13,7 @@ import json
 import os
 import time
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from .settings import Home
@@ -54,7 +54,7 @@ def home_lock(home: Home, operation: str, wait_seconds: float = 0.0):
     except BaseException:
         os.close(fd)
         raise
-    since = datetime.now(timezone.utc).replace(tzinfo=None).isoformat(timespec="seconds")
+    since = datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="seconds")
     os.ftruncate(fd, 0)
     os.pwrite(fd, json.dumps({"operation": operation, "pid": os.getpid(), "since": since}).encode(), 0)
     _held[path] = (fd, 1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import dagster as dg
 
@@ -100,7 +100,7 @@ def run_outcome(instance: dg.DagsterInstance, run_id: str) -> RunOutcome:
     started = record.start_time or record.create_timestamp.timestamp()
     return RunOutcome(
         run_id=run_id, status=run.status.value,
-        started_at=datetime.fromtimestamp(started, timezone.utc).replace(tzinfo=None).isoformat(timespec="seconds"),
+        started_at=datetime.fromtimestamp(started, UTC).replace(tzinfo=None).isoformat(timespec="seconds"),
         started_by=started_by(run.tags), checks=checks_of_run(instance, run_id), failed_steps=failures,
         published=published)
 

@@ -13,7 +13,7 @@ import os
 import shutil
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -41,7 +41,7 @@ class Published:
 def publish(con: duckdb.DuckDBPyConnection, home: Home, run_id: str, tables: list[str], checks: list[dict],
             settings: dict) -> Published:
     """Copy `tables` from the build's marts schema, with meta tables, into a new serving file; swap it in."""
-    published_at = datetime.now(timezone.utc).replace(tzinfo=None)
+    published_at = datetime.now(UTC).replace(tzinfo=None)
     # sorts by time (to the millisecond), then names the run
     publish_id = f"{published_at:%Y%m%dT%H%M%S}{published_at.microsecond // 1000:03d}-{run_id[:8]}"
     remove_leftovers(home)

@@ -12,7 +12,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -123,7 +123,7 @@ def run_pipeline(home: Home, log_level: str = "WARNING", started_by: str = "well
 
     job = defs.resolve_job_def(JOB)
     run_id = str(uuid.uuid4())
-    started = datetime.now(timezone.utc).replace(tzinfo=None)
+    started = datetime.now(UTC).replace(tzinfo=None)
     files_total = len(ready_files(home, time.time()).ready)
     run_config: dict = {"loggers": {"console": {"config": {"log_level": log_level}}}}
     if months:
@@ -215,7 +215,7 @@ def _files_logged_since(home: Home, since: datetime) -> list[dict]:
     with duckdb.connect(str(home.build_db), read_only=True) as con:
         rows = con.execute("""select file_name, format, outcome, rows_loaded, message from raw.load_log
                               where logged_at >= ? order by logged_at""", [since]).fetchall()
-    return [dict(zip(("file", "format", "outcome", "rows_loaded", "message"), r)) for r in rows]
+    return [dict(zip(("file", "format", "outcome", "rows_loaded", "message"), r, strict=False)) for r in rows]
 
 
 def last_outcomes(home: Home, limit: int = 20) -> list[RunOutcome]:
@@ -244,7 +244,7 @@ def published_status(home: Home) -> dict | None:
                                    from meta.source_freshness where status = 'stale' order by format""").fetchall()
     return {"publish_id": publish_id, "published_at": str(published_at), "tables": json.loads(tables),
             "files_loaded": files, "checks": checks[0], "checks_passed": checks[1],
-            "stale": [dict(zip(("format", "latest_period", "age_months", "max_age_months", "status"), r))
+            "stale": [dict(zip(("format", "latest_period", "age_months", "max_age_months", "status"), r, strict=False))
                       for r in freshness]}
 
 

@@ -30,7 +30,7 @@ class Home:
     root: Path
 
     @classmethod
-    def from_env(cls) -> "Home":
+    def from_env(cls) -> Home:
         return cls(Path(os.environ.get(HOME_ENV, DEFAULT_HOME)).resolve())
 
     @property
@@ -84,7 +84,7 @@ class Home:
         """Pseudonymisation key; WELLBEING_PSEUDONYM_KEY overrides it."""
         return self.root / "secrets" / "pseudonym.key"
 
-    def ensure(self) -> "Home":
+    def ensure(self) -> Home:
         for folder in (self.landing, self.archive, self.quarantine, self.warehouse, self.snapshots,
                        self.exports, self.reports, self.dagster_home, self.key_file.parent):
             folder.mkdir(parents=True, exist_ok=True)
@@ -92,7 +92,7 @@ class Home:
             private.chmod(0o700)
         return self
 
-    def activate(self) -> "Home":
+    def activate(self) -> Home:
         """Point Dagster, dbt and this package at this home (they read the environment)."""
         self.ensure()
         os.environ[HOME_ENV] = str(self.root)

@@ -3,10 +3,9 @@ previous publish."""
 from __future__ import annotations
 
 import polars as pl
-import streamlit as st
-
 import present
 import queries
+import streamlit as st
 import widgets
 
 st.title("Alerts")

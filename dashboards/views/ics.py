@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 import polars as pl
-import streamlit as st
-
 import present
 import queries
+import streamlit as st
 import widgets
 
 st.title("Integrated Care System")
@@ -70,7 +69,8 @@ with tab_leavers:
     widgets.spc_chart(turnover, "leaver_rate", "Leaver rate", name, "england_leaver_rate")
     latest = turnover.row(-1, named=True) if not turnover.is_empty() else None
     if latest:
-        st.markdown(f"12-month leaver rate: **{present.percent(latest['leaver_rate_12m'], 2, latest['leaver_rate_12m_reason'])}**")
+        rate_12m = present.percent(latest["leaver_rate_12m"], 2, latest["leaver_rate_12m_reason"])
+        st.markdown(f"12-month leaver rate: **{rate_12m}**")
 
 st.subheader("NHS Staff Survey")
 survey = queries.cached(queries.survey_series, code, basis)
@@ -82,7 +82,7 @@ else:
     figure = go.Figure()
     colours = [present.NHS_BLUE, present.NHS_ORANGE, present.NHS_AQUA_GREEN]
     symbols = ["circle", "square", "diamond"]
-    for (column, label), colour, symbol in zip(measures, colours, symbols):
+    for (column, label), colour, symbol in zip(measures, colours, symbols, strict=False):
         shown = survey.filter(pl.col(column).is_not_null())
         figure.add_scatter(x=shown["survey_year"], y=shown[column], name=label, mode="lines+markers",
                            marker={"color": colour, "symbol": symbol, "size": 9}, line={"color": colour},
@@ -208,7 +208,7 @@ if not bri.is_empty():
     palette = [present.NHS_DARK_BLUE, present.NHS_BLUE, present.NHS_LIGHT_BLUE, present.NHS_AQUA_GREEN,
                present.NHS_ORANGE, present.NHS_RED, present.NHS_MID_GREY]
     dashes = ["solid", "dot", "dash", "longdash", "dashdot", "longdashdot", "solid"]
-    for (component, label), colour, dash in zip(present.BRI_COMPONENTS.items(), palette, dashes):
+    for (component, label), colour, dash in zip(present.BRI_COMPONENTS.items(), palette, dashes, strict=False):
         figure.add_scatter(x=bri["period_month"], y=bri[f"{component}_rank"], name=label, mode="lines",
                            line={"color": colour, "dash": dash, "width": 1.5})
     figure.add_scatter(x=bri["period_month"], y=bri["bri"], name="Burnout Risk Index", mode="lines+markers",

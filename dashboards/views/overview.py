@@ -3,10 +3,9 @@ leavers with their SPC signals, social care - with England beside them."""
 from __future__ import annotations
 
 import polars as pl
-import streamlit as st
-
 import present
 import queries
+import streamlit as st
 import widgets
 
 st.title("Staff wellbeing by Integrated Care System")

@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 
 import polars as pl
-import streamlit as st
-
 import queries
+import streamlit as st
 import widgets
 
 st.title("Data & quality")

@@ -11,8 +11,19 @@ from pathlib import Path
 import polars as pl
 import yaml
 
-from expectations.raw import (RawRule, RawTable, at_least, at_most, counted, dated_within, finite, matching, not_null,
-                              one_of, unique)
+from expectations.raw import (
+    RawRule,
+    RawTable,
+    at_least,
+    at_most,
+    counted,
+    dated_within,
+    finite,
+    matching,
+    not_null,
+    one_of,
+    unique,
+)
 
 from ..settings import DBT_DIR
 from .base import EARLIEST_DATE, LATEST_DATE, ROW, Format

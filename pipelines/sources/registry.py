@@ -20,8 +20,17 @@ from pathlib import Path
 import polars as pl
 
 from . import pulse, reference, sickness, social_care, survey, turnover, workforce
-from .base import (ROW, Format, RejectedFile, check_unique, decode, drop_blank_rows, looks_like_identifier,
-                   normalise_header, typed)
+from .base import (
+    ROW,
+    Format,
+    RejectedFile,
+    check_unique,
+    decode,
+    drop_blank_rows,
+    looks_like_identifier,
+    normalise_header,
+    typed,
+)
 from .privacy import protect
 
 FORMATS: tuple[Format, ...] = (*reference.FORMATS, *sickness.FORMATS, *workforce.FORMATS, *turnover.FORMATS,
@@ -49,7 +58,7 @@ class Extract:
     nul_row: int | None = None
 
     @classmethod
-    def of(cls, source: "Path | Extract") -> "Extract":
+    def of(cls, source: Path | Extract) -> Extract:
         return source if isinstance(source, Extract) else cls(Path(source), Path(source).name)
 
 
@@ -130,7 +139,7 @@ def recognise(columns: list[str], file: str) -> Format:
     raise RejectedFile(file, f"unknown column '{unknown[0]}' for format {fmt.name}", row=1, column=unknown[0])
 
 
-def sniff_columns(source: "Path | Extract") -> list[str]:
+def sniff_columns(source: Path | Extract) -> list[str]:
     """The header of a file, read cheaply (first line of a CSV; the recognised table of a workbook)."""
     extract = Extract.of(source)
     path, name = extract.path, extract.name
@@ -150,7 +159,7 @@ def sniff_columns(source: "Path | Extract") -> list[str]:
     return next(csv.reader([first_line]))
 
 
-def read_extract(source: "Path | Extract", key: bytes | None = None) -> tuple[Format, pl.DataFrame]:
+def read_extract(source: Path | Extract, key: bytes | None = None) -> tuple[Format, pl.DataFrame]:
     """Read, type and check one extract whole; raise RejectedFile naming file, row and column.
 
     Record-level formats need the pseudonymisation key: identifiers are replaced before the frame leaves here.
@@ -162,7 +171,7 @@ def read_extract(source: "Path | Extract", key: bytes | None = None) -> tuple[Fo
     return fmt, df
 
 
-def read_batches(source: "Path | Extract", key: bytes | None = None,
+def read_batches(source: Path | Extract, key: bytes | None = None,
                  batch_rows: int | None = None) -> tuple[Format, Iterator[pl.DataFrame]]:
     """The file's format and its typed rows in batches of at most `batch_rows` (None: one batch).
 
@@ -372,7 +381,7 @@ def _read_xlsx(extract: Extract) -> tuple[Format, pl.DataFrame, str]:
             except UnrecognisedHeader:
                 continue
             body = sheet.slice(i + 1).select(sheet.columns[:len(cells)])
-            body = body.rename(dict(zip(body.columns, (normalise_header(c) for c in cells))))
+            body = body.rename(dict(zip(body.columns, (normalise_header(c) for c in cells), strict=False)))
             body = body.with_row_index(ROW, offset=i + 2).with_columns(pl.col(ROW).cast(pl.Int64))
             return fmt, _excel_dates(body, fmt), label
     raise RejectedFile(extract.name, f"no sheet holds a table in a known format (sheets: {', '.join(sheets) or 'none'})")

@@ -12,8 +12,16 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from .constants import (GROUP_LEAVING, GROUP_PART_TIME, GROUP_SICKNESS, OCCUPATION_CODES, REASONS, RETIREMENT,
-                        S10, STAFF_MIX)
+from .constants import (
+    GROUP_LEAVING,
+    GROUP_PART_TIME,
+    GROUP_SICKNESS,
+    OCCUPATION_CODES,
+    REASONS,
+    RETIREMENT,
+    S10,
+    STAFF_MIX,
+)
 from .world import Unit, World, stable_key
 
 NO_LEAVE = 10**7  # day number meaning "still employed"

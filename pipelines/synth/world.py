@@ -190,7 +190,6 @@ def _select_trusts(scale: Scale, sc: Scenario, cal: Calendar) -> list[dict[str, 
 
 def _initial_sizes(scale: Scale, kinds: list[str], types: list[str], rng: np.random.Generator) -> np.ndarray:
     """Headcount at the start: scaled down for tiny/demo, realistic (summing to ~1.4M) for national."""
-    n = len(kinds)
     if scale.name == "tiny":
         lo_hi = {"trust": (30, 60), "icb": (15, 25), "csu": (20, 30)}
         return np.array([rng.integers(*lo_hi[k], endpoint=True) for k in kinds])

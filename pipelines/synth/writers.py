@@ -12,8 +12,16 @@ import polars as pl
 
 from .aggregate import ALL_GROUPS, TURNOVER_TYPES
 from .calendar import day, iso
-from .constants import (ALL_STAFF_GROUPS, DESTINATIONS, LEAVING_REASONS, OCCUPATION_CODES, QZZ, QZZ_NAME,
-                        REASON_CODES, STAFF_GROUPS)
+from .constants import (
+    ALL_STAFF_GROUPS,
+    DESTINATIONS,
+    LEAVING_REASONS,
+    OCCUPATION_CODES,
+    QZZ,
+    QZZ_NAME,
+    REASON_CODES,
+    STAFF_GROUPS,
+)
 from .decimals import decimal, half_up_ratio
 from .population import UnitPopulation
 from .world import World

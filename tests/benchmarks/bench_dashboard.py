@@ -59,10 +59,9 @@ def main() -> int:
     os.environ.pop("WELLBEING_SERVING_DB", None)
     sys.path.insert(0, str(APP.parent))
     logging.getLogger("streamlit").setLevel(logging.ERROR)  # AppTest outside a server warns on every run
+    import queries
     import streamlit as st
     from streamlit.testing.v1 import AppTest
-
-    import queries
 
     serving = queries.serving_path()
     print(f"serving database: {serving} ({serving.stat().st_size / 1e6:.1f} MB), {args.runs} runs")

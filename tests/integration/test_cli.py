@@ -193,3 +193,51 @@ def test_ui_with_the_sensor_on_publishes_a_dropped_file_and_stops_cleanly(publis
 def publish_id_of(home) -> str:
     with duckdb.connect(str(home.serving_db), read_only=True) as con:
         return con.execute("select max(publish_id) from meta.publish_log").fetchone()[0]
+
+
+def test_dashboard_serves_on_loopback_and_stops_every_child_on_sigterm(published_tiny):
+    """`wellbeing dashboard` answers on 127.0.0.1; SIGTERM to the command alone leaves no Streamlit behind."""
+    import os
+    import signal
+    import socket
+    import time
+    import urllib.request
+    from pathlib import Path
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    wellbeing = str(Path(sys.executable).with_name("wellbeing"))
+    command = subprocess.Popen([wellbeing, "dashboard", "--home", str(published_tiny.root), "--port", str(port)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def serving_processes() -> list[int]:
+        found = []
+        for entry in Path("/proc").iterdir():
+            try:
+                argv = (entry / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if b"streamlit" in b" ".join(argv) and str(port).encode() in argv:
+                found.append(int(entry.name))
+        return found
+
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2).read() == b"ok":
+                    break
+            except OSError:
+                assert command.poll() is None and time.monotonic() < deadline, "the dashboard did not start"
+                time.sleep(0.5)
+        assert serving_processes(), "no Streamlit process serves the port"
+        os.kill(command.pid, signal.SIGTERM)
+        command.wait(timeout=60)
+        deadline = time.monotonic() + 30
+        while serving_processes() and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert serving_processes() == []
+    finally:
+        if command.poll() is None:
+            command.kill()

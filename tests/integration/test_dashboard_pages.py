@@ -137,7 +137,7 @@ def test_ics_page_draws_the_marts_spc_series_against_england(app, marts):
                     where s.icb_code = ? and s.boundary_basis = 'current' order by 1""", [code])
     shown = table(at, "Month")  # the sickness chart as a table
     assert len(shown) == len(rows)
-    for (month, rate, centre, lower, upper, england), (_, row) in zip(rows, shown.iterrows()):
+    for (_month, rate, centre, lower, upper, england), (_, row) in zip(rows, shown.iterrows(), strict=False):
         assert row["Sickness absence rate (%)"] == pytest.approx(round(rate, 2))
         assert row["England (%)"] == pytest.approx(round(england, 2))
         if centre is not None:
@@ -148,7 +148,7 @@ def test_ics_page_draws_the_marts_spc_series_against_england(app, marts):
             assert row["Centre"] == "no limits" and row["Variation"] != "● Common cause"
     # every chart has a text alternative naming its latest value
     captions = " ".join(c.value for c in at.markdown)
-    assert f"Sickness absence rate for" in captions and f"{rows[-1][1]:.2f}%" in captions
+    assert "Sickness absence rate for" in captions and f"{rows[-1][1]:.2f}%" in captions
 
 
 def test_ics_page_lists_abolished_icbs_on_the_as_at_basis_only(app, marts):

@@ -97,7 +97,8 @@ def sickness_scenario(db: Path, passes: int | None = None) -> System:
     placement = [(o, basis, icb) for o, a, c in SICKNESS_PLACEMENT for basis, icb in (("as_at", a), ("current", c))]
     out = _run_model(db, "int_sickness__disclosure", {
         "int_sickness__org_monthly": _values([(o, d) for o, d in SICKNESS_ORGS.items()]).replace(
-            "select * from", "select col0 as org_code, date '2024-04-01' as period_month, col1::double as fte_days_available from"),
+            "select * from",
+            "select col0 as org_code, date '2024-04-01' as period_month, col1::double as fte_days_available from"),
         "int_sickness__org_staff_group_monthly": _values(SICKNESS_STAFF_GROUPS).replace(
             "select * from", "select col0 as org_code, date '2024-04-01' as period_month, col1 as staff_group, "
                              "col2::double as fte_days_available from"),

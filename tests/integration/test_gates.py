@@ -76,7 +76,7 @@ class FailedRun:
 
     def failure(self, check: str, asset: str, *fragments: str, example: dict | None = None) -> str:
         """The printed failure of `check`, which must hold every fragment and, if given, a failing row like `example`."""
-        line = next((l for l in self.printed.splitlines() if l.strip().startswith(f"FAILED {check} on {asset}:")), None)
+        line = next((t for t in self.printed.splitlines() if t.strip().startswith(f"FAILED {check} on {asset}:")), None)
         assert line, f"no failure of {check} on {asset} in:\n{self.printed}"
         for fragment in fragments:
             assert fragment in line, f"{fragment!r} not in {line!r}"

@@ -5,10 +5,9 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from expectations.contract import load_manifest, mart_contracts
+from expectations.contract import MartContract, load_manifest, mart_contracts
 from expectations.disclosure import thresholds as disclosure_limits
-from expectations.marts import PREVIOUS, MartRules, validate_contract, validate_disclosure, validate_distribution
-from expectations.contract import MartContract
+from expectations.marts import PREVIOUS, validate_contract, validate_disclosure, validate_distribution
 from expectations.raw import validate_raw
 from expectations.runner import Gate
 from expectations.suites import mart_rules

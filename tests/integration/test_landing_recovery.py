@@ -14,8 +14,18 @@ import pytest
 
 import pipelines.landing as landing
 from pipelines.keys import KEY_ENV, KeyProblem, create_key, preflight
-from pipelines.landing import (ensure_raw_tables, ingest, load_file, purge_record_level, ready_files, rebuild,
-                               retract, route, staged_families, RetractRefused)
+from pipelines.landing import (
+    RetractRefused,
+    ensure_raw_tables,
+    ingest,
+    load_file,
+    purge_record_level,
+    ready_files,
+    rebuild,
+    retract,
+    route,
+    staged_families,
+)
 from pipelines.settings import Home
 from tests.fixtures.samples import SAMPLES, write_sample
 

@@ -66,7 +66,8 @@ def test_meta_tables_describe_the_publication(home):
         con.execute("""insert into raw.load_log values
             ('a', 'm1.csv', 'aaa', 'sickness_org', 'sickness', 'loaded', 2, 2, 0, '', 'archive/m1.csv', '2025-01-01 10:00'),
             ('a', 'm1 copy.csv', 'aaa', null, null, 'duplicate', 0, 0, 0, '', 'archive/m1 copy.csv', '2025-01-02 10:00'),
-            ('b', 'junk.csv', 'bbb', null, null, 'rejected', 0, 0, 0, 'not recognised', 'quarantine/junk.csv', '2025-01-03 10:00')""")
+            ('b', 'junk.csv', 'bbb', null, null, 'rejected', 0, 0, 0, 'not recognised', 'quarantine/junk.csv',
+             '2025-01-03 10:00')""")
         con.execute("""insert into raw.sickness_org (date, org_code, fte_days_lost, fte_days_available)
                        values ('2024-04-30', 'RAL', 1, 100), ('2024-05-31', 'RAL', 2, 100)""")
     first = publish_version(home, 1, [{"asset": "marts/t", "check": "gx_t", "passed": True, "severity": "ERROR",

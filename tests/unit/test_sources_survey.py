@@ -6,8 +6,7 @@ import polars as pl
 import pytest
 
 from pipelines.sources import RejectedFile, read_extract
-from pipelines.sources.base import ROW, typed
-from pipelines.sources.base import read_text_frame
+from pipelines.sources.base import ROW, read_text_frame, typed
 from pipelines.sources.survey_map import map_format
 from tests.fixtures.samples import SAMPLES, write_sample
 

@@ -74,7 +74,7 @@ def test_same_seed_same_bytes_other_seed_other_data(tiny, tmp_path):
     summary = tiny
     again = generate(scale="tiny", out_dir=tmp_path / "again", seed=SEED)
     assert [f.name for f in again.files] == [f.name for f in summary.files]
-    for a, b in zip(summary.files, again.files):
+    for a, b in zip(summary.files, again.files, strict=False):
         assert a.read_bytes() == b.read_bytes(), a.name
     other = generate(scale="tiny", out_dir=tmp_path / "other", seed=SEED + 1)
     by_name = {f.name: f for f in other.files}

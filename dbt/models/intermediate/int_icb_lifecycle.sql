@@ -90,7 +90,7 @@ codes as (
         union all
         select icb_code, evidence_date, case source when 'ods_snapshot' then '2_ods_snapshot' else '3_publisher' end
         from evidence
-    )
+    ) as sightings
     group by icb_code
 ),
 

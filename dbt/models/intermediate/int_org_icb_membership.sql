@@ -15,7 +15,8 @@ first_snapshot as (
     group by org_code
 ),
 
-used as (
+-- `flagged` reads it, but the dialect cannot parse `flagged` (is distinct from over a window)
+used as (  -- noqa: ST03
     select e.*
     from evidence as e
     left join first_snapshot as f on f.org_code = e.org_code
@@ -26,7 +27,7 @@ flagged as (
     select
         *,
         icb_code is distinct from lag(icb_code) over (partition by org_code order by evidence_date)
-            as starts_island
+            as starts_island  -- noqa: AL05
     from used
 ),
 

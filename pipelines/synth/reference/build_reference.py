@@ -251,8 +251,8 @@ def build_trusts(realdata: Path, icb_codes: set[str]) -> tuple[list[dict], dict]
 #   (QF7) to Nottingham and Nottinghamshire (QT1); the July 2022 lookup has sub-ICB 02Q in QT1.
 #   It is a whole CCG, so its row is re-pointed to QT1.
 # - Glossop: Glossop was only part of NHS Tameside and Glossop CCG (01Y). It moved *out of*
-#   Greater Manchester (PROVENANCE.md has the direction reversed) into Derby and Derbyshire (High Peak LSOAs are in sub-ICB 15M / QJ2 in the
-#   July 2022 lookup; 01Y was re-coded E38000182 -> E38000263 as Tameside only). A part of a CCG
+#   Greater Manchester (PROVENANCE.md has the direction reversed) into Derby and Derbyshire (High Peak LSOAs
+#   are in sub-ICB 15M / QJ2 in the July 2022 lookup; 01Y was re-coded E38000182 -> E38000263 as Tameside only). A part of a CCG
 #   cannot be re-pointed in a CCG-grain table, so the 01Y row is left as published (QOP).
 # - Likewise West Birmingham (part of Sandwell and West Birmingham CCG D2P2L) moved from the
 #   Black Country (QUA) to Birmingham and Solihull (QHL) in July 2022; D2P2L is left as published.
@@ -338,7 +338,8 @@ DEFAULT_WORDING = {
     "raise_unsafe_secure": "I would feel secure raising concerns about unsafe clinical practice",
     "raise_unsafe_addressed": "I am confident that my organisation would address my concern",
     "speak_up_safe": "I feel safe to speak up about anything that concerns me in this organisation",
-    "speak_up_addressed": "If I spoke up about something that concerned me I am confident my organisation would address my concern",
+    "speak_up_addressed": ("If I spoke up about something that concerned me I am confident my organisation "
+                           "would address my concern"),
     "burnout_exhausting": "How often, if at all, do you find your work emotionally exhausting?",
     "burnout_burnt_out": "How often, if at all, do you feel burnt out because of your work?",
     "burnout_frustrated": "How often, if at all, does your work frustrate you?",

@@ -110,17 +110,13 @@ relations as (
     from staff_group_cells
     union all
     -- ICS = sum of member organisations, on each boundary basis
-    select
-        concat_ws('|', 'ics', boundary_basis, icb_code, period_month),
-        concat_ws('|', 'org', org_code, period_month),
-        false
+    select concat_ws('|', 'ics', boundary_basis, icb_code, period_month), concat_ws('|', 'org', org_code, period_month), false
     from placed
     union all
     select cell_id, cell_id, true from ics_cells
     union all
     -- as_at total - current total = organisations on one basis only
-    select
-        concat_ws('|', 'basis_difference', icb_code, period_month), concat_ws('|', 'org', org_code, period_month), false
+    select concat_ws('|', 'basis_difference', icb_code, period_month), concat_ws('|', 'org', org_code, period_month), false
     from moved
     semi join both_bases using (icb_code, period_month)
     union all

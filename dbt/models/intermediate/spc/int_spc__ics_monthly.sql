@@ -1,7 +1,8 @@
 -- Statistical process control (NHS England "Making Data Count" XmR charts) on each ICS monthly series,
 -- the way NHS analysts apply it (NHSRplotthedots): centre = mean of the baseline (the first
 -- spc_baseline_points points, or all if fewer), limits = centre +/- 2.66 x mean moving range of the baseline,
--- near-limit band at 2/3 of that distance. Every series is a rate, so the lower limit and band are floored at 0. No limits and no signal when the baseline has fewer than
+-- near-limit band at 2/3 of that distance. Every series is a rate, so the lower limit and band are floored at 0.
+-- No limits and no signal when the baseline has fewer than
 -- spc_min_points points. Rules, the first that applies wins:
 --   1 outside_limits      the point is above the upper or below the lower limit;
 --   2 trend               the point is one of 7 (or more) points each higher, or each lower, than the one before;
@@ -129,9 +130,7 @@ select
     end as spc_rule,
     case
         when not has_limits then null
-        when
-            is_outside
-            then case when value > upper_limit then 'special_cause_concern' else 'special_cause_improvement' end
+        when is_outside then case when value > upper_limit then 'special_cause_concern' else 'special_cause_improvement' end
         when in_rising_trend then 'special_cause_concern'
         when in_falling_trend then 'special_cause_improvement'
         when in_two_of_three then case when side > 0 then 'special_cause_concern' else 'special_cause_improvement' end

@@ -51,9 +51,7 @@ moved as (
 ),
 
 both_bases as (
-    select series, icb_code, survey_year from ics_cells
-group by all
-having count(*) = 2
+    select series, icb_code, survey_year from ics_cells group by all having count(*) = 2
 ),
 
 relations as (
@@ -63,13 +61,9 @@ relations as (
         false as is_total
     from placed
     union all
-    select cell_id, cell_id, true from all_cells
-where cell_level = 'ics'
+    select cell_id, cell_id, true from all_cells where cell_level = 'ics'
     union all
-    select
-        concat_ws('|', series, 'basis_difference', icb_code, survey_year),
-        concat_ws('|', series, 'org', org_code, survey_year),
-        false
+    select concat_ws('|', series, 'basis_difference', icb_code, survey_year), concat_ws('|', series, 'org', org_code, survey_year), false
     from moved
     semi join both_bases using (series, icb_code, survey_year)
     union all

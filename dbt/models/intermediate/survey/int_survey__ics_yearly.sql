@@ -146,8 +146,7 @@ previous as (
 
 select
     * exclude (has_previous_year
-        {%- for measure, base in year_on_year %}, {{ measure }}_prev, {{ base }}_prev,{% endfor %}
-        ),
+        {%- for measure, base in year_on_year %}, {{ measure }}_prev, {{ base }}_prev{% endfor %}),
     {%- for measure, base in year_on_year %}
     {{ wilson_interval_columns(measure, base) }},
     {%- endfor %}

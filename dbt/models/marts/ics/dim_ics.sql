@@ -18,8 +18,7 @@ region_names as (
     from (
         select region_code, region_name from {{ ref('ref_icb') }}
         union all
-        select region_code, region_name from {{ ref('stg_sickness__org_monthly') }}
-where region_name is not null
+        select region_code, region_name from {{ ref('stg_sickness__org_monthly') }} where region_name is not null
     )
     group by region_code
 )

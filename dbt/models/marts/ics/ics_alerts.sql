@@ -7,8 +7,7 @@
 --   psi_significant_fall           psi_pct_positive fell significantly (z-test, 5%) in the ICS's latest survey year.
 -- On the current basis only ICBs that exist today alert (an abolished ICB's history is restated to its successor).
 with today as (
-    select distinct icb_code from {{ ref('dim_ics') }}
-where valid_to is null
+    select distinct icb_code from {{ ref('dim_ics') }} where valid_to is null
 ),
 
 {%- for name, relation, flag in [
@@ -66,12 +65,7 @@ alerts as (
     union all
     select
         icb_code, icb_name, region_code, boundary_basis, mapping_version,
-        'psi_significant_fall',
-        null,
-        make_date(alert_since, {{ var('survey_fieldwork_month') }}, 1),
-        survey_year,
-        'psi_pct_positive',
-        psi_pct_positive,
+        'psi_significant_fall', null, make_date(alert_since, {{ var('survey_fieldwork_month') }}, 1), survey_year, 'psi_pct_positive', psi_pct_positive,
         psi_pct_positive - psi_pct_positive_change,
         null, null, null, null, psi_pct_positive_z, null, null, null,
         'speaking up % positive ' || round(psi_pct_positive, 1) || '% in ' || survey_year || ', down '

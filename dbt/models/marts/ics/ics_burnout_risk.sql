@@ -48,8 +48,7 @@ index as (
         sum(weight * percentile_rank) / nullif(sum(weight), 0) as weighted_mean_rank,
         first(component order by weight * percentile_rank desc, component_order) as dominant_component,
         {%- for component in components %}
-        any_value(percentile_rank) filter (where component = '{{ component }}')
-            as {{ component }}_rank{{ ',' if not loop.last }}
+        any_value(percentile_rank) filter (where component = '{{ component }}') as {{ component }}_rank{{ ',' if not loop.last }}
         {%- endfor %}
     from ranked
     group by icb_code, period_month, boundary_basis
@@ -60,8 +59,7 @@ scored as (
         c.*,
         coalesce(i.n_components, 0) as n_components,
         case when i.n_components >= {{ var('bri_min_components') }} then i.weighted_mean_rank end as bri,
-        case when i.n_components >= {{ var('bri_min_components') }} then i.dominant_component end
-            as bri_dominant_component,
+        case when i.n_components >= {{ var('bri_min_components') }} then i.dominant_component end as bri_dominant_component,
         {%- for component in components %}
         i.{{ component }}_rank{{ ',' if not loop.last }}
         {%- endfor %}
@@ -89,10 +87,7 @@ final as (
             else 'high'
         end as bri_band,
         case when s.bri is null
-            then
-                'only '
-                || s.n_components
-                || ' of {{ components | length }} components available (at least {{ var("bri_min_components") }} needed)'
+            then 'only ' || s.n_components || ' of {{ components | length }} components available (at least {{ var("bri_min_components") }} needed)'
         end as bri_reason,
         s.n_components,
         s.bri_dominant_component,

@@ -16,8 +16,7 @@ with disclosure as (
 ),
 
 spc as (
-    select * from {{ ref('int_spc__ics_monthly') }}
-where measure = 'sickness_rate'
+    select * from {{ ref('int_spc__ics_monthly') }} where measure = 'sickness_rate'
 ),
 
 names as (

@@ -74,8 +74,7 @@ final as (
         i.n_workers_published < {{ var('social_care_min_workers') }} as suppressed,
         case when i.n_workers_published >= {{ var('social_care_min_workers') }} then i.filled_posts end as filled_posts,
         case when i.n_workers_published >= {{ var('social_care_min_workers') }} then i.n_workers end as n_workers,
-        case when i.n_workers_published >= {{ var('social_care_min_workers') }} then i.turnover_weight end
-            as turnover_weight,
+        case when i.n_workers_published >= {{ var('social_care_min_workers') }} then i.turnover_weight end as turnover_weight,
         case when i.n_workers_published >= {{ var('social_care_min_workers') }}
             then i.turnover_weighted / nullif(i.turnover_weight, 0) end as asc_turnover_rate,
         case when i.n_workers_published >= {{ var('social_care_min_workers') }}

@@ -1,8 +1,7 @@
 -- ICS NHS turnover per month on both boundary bases: leaver and joiner rates, the 12-month leaver rate,
 -- the record-level stability index and the SPC signal of the monthly leaver rate.
 with spc as (
-    select * from {{ ref('int_spc__ics_monthly') }}
-where measure = 'leaver_rate'
+    select * from {{ ref('int_spc__ics_monthly') }} where measure = 'leaver_rate'
 ),
 
 names as (

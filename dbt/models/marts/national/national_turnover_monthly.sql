@@ -38,8 +38,8 @@ final as (
         leavers_hc,
         {{ turnover_rate('leavers_hc', 'sip_start_hc', 'sip_end_hc') }} as leaver_rate,
         {{ turnover_rate('joiners_hc', 'sip_start_hc', 'sip_end_hc') }} as joiner_rate,
-        {{ when_window_complete('months_in_window', turnover_rate('leavers_hc_12m', 'sip_window_start_hc', 'sip_end_hc')) }}
-            as leaver_rate_12m,
+        {{ when_window_complete('months_in_window',
+            turnover_rate('leavers_hc_12m', 'sip_window_start_hc', 'sip_end_hc')) }} as leaver_rate_12m,
         {{ incomplete_window_reason('months_in_window') }} as leaver_rate_12m_reason
     from windowed
 )

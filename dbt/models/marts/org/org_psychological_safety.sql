@@ -4,11 +4,7 @@ with survey as (
     select o.*, d.suppressed, d.suppression_reason
     from {{ ref('int_survey__org_yearly') }} as o
     inner join {{ ref('int_survey__disclosure') }} as d
-        on
-            d.cell_level = 'organisation'
-            and d.series = 'staff_survey'
-            and d.org_code = o.org_code
-            and d.survey_year = o.survey_year
+        on d.cell_level = 'organisation' and d.series = 'staff_survey' and d.org_code = o.org_code and d.survey_year = o.survey_year
 ),
 
 combined as (

@@ -5,9 +5,7 @@
 with disclosure as (
     select
         *,
-        count(*) filter (where suppressed)
-            over ({{ rolling_window('org_code, staff_group') }})
-            as withheld_months_in_window
+        count(*) filter (where suppressed) over ({{ rolling_window('org_code, staff_group') }}) as withheld_months_in_window
     from {{ ref('int_sickness__disclosure') }}
     where cell_level in ('organisation', 'staff_group')
 ),
@@ -54,8 +52,7 @@ final as (
         d.suppression_reason,
         case when not d.suppressed then w.fte_days_lost end as fte_days_lost,
         case when not d.suppressed then w.fte_days_available end as fte_days_available,
-        case when not d.suppressed then {{ sickness_rate('w.fte_days_lost', 'w.fte_days_available') }} end
-            as sickness_rate,
+        case when not d.suppressed then {{ sickness_rate('w.fte_days_lost', 'w.fte_days_available') }} end as sickness_rate,
         case when d.withheld_months_in_window = 0 then {{ when_window_complete('w.months_in_window',
             sickness_rate('w.fte_days_lost_12m', 'w.fte_days_available_12m')) }} end as sickness_rate_12m,
         case when d.suppressed then 'withheld'

@@ -4,7 +4,7 @@ with source as (
 
 renamed as (
     select
-        date_trunc('month', date)::date as period_month,
+        date_trunc('month', "date")::date as period_month,
         org_code,
         org_name,
         org_type,
