@@ -23,6 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     from expectations.thresholds import InvalidThresholds
 
     from .lock import HomeLocked
+    from .runs import BuildDatabaseUnreadable
 
     args = _parser().parse_args(argv)
     home = Home(Path(getattr(args, "home", None) or os.environ.get(HOME_ENV) or DEFAULT_HOME).resolve())
@@ -31,6 +32,9 @@ def main(argv: list[str] | None = None) -> int:
     except HomeLocked as err:
         print(f"wellbeing: {err}")
         return LOCKED_EXIT
+    except BuildDatabaseUnreadable as err:
+        print(f"wellbeing: {err}")
+        return 1
     except InvalidThresholds as err:
         print(f"wellbeing: invalid gates file: {err}")
         return 2
@@ -133,7 +137,7 @@ def cmd_run(home: Home, args, months=None) -> int:
     from .keys import KeyProblem, preflight
     from .landing import needs_pseudonym_key, purge_record_level
     from .lock import home_lock
-    from .runs import prepare, stage_landing
+    from .runs import check_build_database, prepare, stage_landing
 
     prepare(home)
     accept = getattr(args, "accept_gates", None)
@@ -143,6 +147,7 @@ def cmd_run(home: Home, args, months=None) -> int:
         if args.landing:
             staged = stage_landing(home, args.landing)
             print(f"copied {len(staged)} files from {args.landing} into {home.landing}")
+        check_build_database(home)
         try:
             preflight(home, needs_pseudonym_key(home), rotate=getattr(args, "rotate_key", False))
         except KeyProblem as err:

@@ -107,6 +107,23 @@ def stage_landing(home: Home, source: Path) -> list[Path]:
     return copied
 
 
+class BuildDatabaseUnreadable(RuntimeError):
+    """build.duckdb exists but DuckDB cannot open it (truncated, overwritten): rebuild it from archive/."""
+
+
+def check_build_database(home: Home) -> None:
+    """Fail at once, in one line, on a damaged build database: inside a step the connection would be retried
+    for minutes first. The caller holds the home's lock, so no other writer can be holding the file."""
+    if not home.build_db.exists():
+        return
+    try:
+        duckdb.connect(str(home.build_db)).close()
+    except duckdb.Error as err:
+        reason = str(err).splitlines()[0]
+        raise BuildDatabaseUnreadable(f"{home.build_db} cannot be opened ({reason}); nothing was changed. "
+                                      "Rebuild it from archive/ with `wellbeing rebuild`.") from err
+
+
 def run_pipeline(home: Home, log_level: str = "WARNING", started_by: str = "wellbeing run",
                  on_progress: Callable[[Progress], None] | None = None, wait_seconds: float = 0.0,
                  months: MonthRange | None = None) -> RunReport:
@@ -133,6 +150,7 @@ def run_pipeline(home: Home, log_level: str = "WARNING", started_by: str = "well
         started_by = f"{started_by} {months}"
     with home_lock(home, "run", wait_seconds), dg.DagsterInstance.get() as instance:
         restore_serving(home)
+        check_build_database(home)
         watcher = _Watcher(instance, run_id, home, files_total, job, on_progress)
         # dbt's own progress lines go to the run log, not the terminal
         with open(home.reports / "last_run.log", "w") as log, contextlib.redirect_stdout(log), watcher:

@@ -241,3 +241,17 @@ def test_dashboard_serves_on_loopback_and_stops_every_child_on_sigterm(published
     finally:
         if command.poll() is None:
             command.kill()
+
+
+def test_run_on_a_damaged_build_database_fails_at_once_in_one_line(published_tiny, tmp_path, monkeypatch, capsys):
+    """A truncated build.duckdb: one line pointing at `wellbeing rebuild`, no retries, serving untouched."""
+    home = copy_home(published_tiny, tmp_path / "home", monkeypatch)
+    served = home.serving_db.read_bytes()
+    with open(home.build_db, "r+b") as fh:
+        fh.truncate(100_000)
+    code = main(["run", "--home", str(home.root)])
+    printed = capsys.readouterr().out.strip().splitlines()
+    assert code == 1
+    assert printed[-1].startswith("wellbeing: ") and "cannot be opened" in printed[-1]
+    assert "wellbeing rebuild" in printed[-1]
+    assert home.serving_db.read_bytes() == served
