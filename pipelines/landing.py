@@ -247,6 +247,11 @@ def ingest(con: duckdb.DuckDBPyConnection, home: Home, family: str, key: bytes |
     return [load_staged(con, home, entry, key, batch_rows) for entry in _staged(home, family)]
 
 
+def record_level_staged(home: Home, family: str) -> bool:
+    """Whether a record-level file of `family` waits in staging (only those need the pseudonymisation key)."""
+    return any(entry.record_level and entry.family == family for entry in _staged(home))
+
+
 def staged_families(home: Home) -> dict[str, int]:
     counts: dict[str, int] = {}
     for entry in _staged(home):

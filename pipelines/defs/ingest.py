@@ -13,7 +13,7 @@ from dagster_duckdb import DuckDBResource
 
 from ..faults import fault_point
 from ..keys import KeyProblem, key_for
-from ..landing import LoadResult, ingest, route, staged_families
+from ..landing import LoadResult, ingest, record_level_staged, route, staged_families
 from ..settings import Home
 from ..sources import FAMILIES, formats_of
 
@@ -70,8 +70,7 @@ def family_asset(family: str) -> dg.AssetsDefinition:
     def _ingest(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
         home = Home.from_env()
         try:
-            key = key_for(home, needs_key=any(f.record_level for f in formats)
-                          and staged_families(home).get(family, 0) > 0)
+            key = key_for(home, needs_key=record_level_staged(home, family))
         except KeyProblem as err:
             raise dg.Failure(description=str(err)) from None
         # closing(): DuckDBResource leaves the connection open when the block raises
