@@ -142,8 +142,8 @@ def _failure(r, index: tuple[str, ...]) -> Failure:
         if not all(isinstance(row, dict) for row in rows):  # no index columns: GX gives row numbers
             rows = [{"value": v} for v in result.get("partial_unexpected_list", [])]
         # a True/False helper column (is the code known? is the ICS published?) says nothing the rule does not
-        column = config.kwargs.get("column")
-        helper = column if meta.get("column", column) != column else None
+        judged = config.kwargs.get("column")
+        helper = judged if meta.get("column", judged) != judged else None
         # the row's key first, then the values judged
         examples = tuple(", ".join(f"{k}={_plain(row[k])}" for k in sorted(row, key=lambda k: k not in index)
                                    if not (k == helper and _is_bool(row[k])))
