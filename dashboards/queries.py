@@ -295,37 +295,15 @@ def organisation_staff_groups(org_code: str, month) -> pl.DataFrame:
 
 # --- alerts -------------------------------------------------------------------------------------------------
 
-ALERT_FLAGS = """
-    select icb_code, boundary_basis, 'bri_high' as alert_reason, period_month, bri_band = 'high' as raised
-    from marts.ics_burnout_risk
-    union all
-    select icb_code, boundary_basis, 'sickness_special_cause_concern', period_month,
-           spc_signal = 'special_cause_concern' from marts.ics_sickness_monthly
-    union all
-    select icb_code, boundary_basis, 'leavers_special_cause_concern', period_month,
-           spc_signal = 'special_cause_concern' from marts.ics_turnover_monthly"""
-
-
 def alerts(basis: str) -> pl.DataFrame:
-    """Active alerts with their evidence and since when: the first month of the unbroken run of months the
-    series has raised the same reason, up to the latest (the survey reason is dated by its survey year)."""
-    return _query(f"""
-        with flags as ({ALERT_FLAGS}),
-        last_clear as (
-            select icb_code, boundary_basis, alert_reason, max(period_month) filter (where not raised) as cleared
-            from flags group by all),
-        since as (
-            select f.icb_code, f.boundary_basis, f.alert_reason, min(f.period_month) as since_month
-            from flags f join last_clear c using (icb_code, boundary_basis, alert_reason)
-            where f.raised and f.period_month > coalesce(c.cleared, date '1900-01-01') group by all)
-        select a.icb_code, coalesce(a.icb_name, a.icb_code) as icb_name, a.region_code, a.alert_reason,
-               a.period_month, a.survey_year, since.since_month, a.measure, a.value, a.previous_value,
-               a.spc_centre, a.spc_lower_limit, a.spc_upper_limit, a.spc_rule, a.z_score, a.bri, a.bri_band,
-               a.bri_dominant_component, a.evidence
-        from marts.ics_alerts a
-        left join since using (icb_code, boundary_basis, alert_reason)
-        where a.boundary_basis = ?
-        order by a.alert_reason, icb_name""", [basis])
+    """Active alerts with their evidence and since when (`alert_since`, computed in dbt)."""
+    return _query("""
+        select icb_code, coalesce(icb_name, icb_code) as icb_name, region_code, alert_reason, period_month,
+               survey_year, alert_since as since_month, measure, value, previous_value, spc_centre, spc_lower_limit,
+               spc_upper_limit, spc_rule, z_score, bri, bri_band, bri_dominant_component, evidence
+        from marts.ics_alerts
+        where boundary_basis = ?
+        order by alert_reason, icb_name""", [basis])
 
 
 def previous_snapshot() -> Path | None:
