@@ -5,9 +5,11 @@ import os
 import shutil
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from pipelines.keys import create_key
+from pipelines.landing import ensure_raw_tables
 from pipelines.runs import ensure_manifest, prepare
 from pipelines.settings import REPO_ROOT, Home
 
@@ -92,3 +94,13 @@ def land(home: Home, *files: Path) -> list[Path]:
     """Copy files into the home's landing folder."""
     home.landing.mkdir(parents=True, exist_ok=True)
     return [Path(shutil.copy2(f, home.landing / f.name)) for f in files]
+
+
+@pytest.fixture
+def warehouse(tmp_path):
+    """An empty build database with every raw table, and its home; the connection closes after the test."""
+    home = Home(tmp_path / "home").ensure()
+    con = duckdb.connect(str(home.build_db))
+    ensure_raw_tables(con)
+    yield home, con
+    con.close()

@@ -21,15 +21,6 @@ def sip_rows(n: int, month_end: str = "2024-04-30", org: str = "RJ1", first_id: 
             for i in range(n)]
 
 
-@pytest.fixture
-def warehouse(tmp_path):
-    home = Home(tmp_path / "home").ensure()
-    con = duckdb.connect(str(home.build_db))
-    ensure_raw_tables(con)
-    yield home, con
-    con.close()
-
-
 def count(con, table: str) -> int:
     return con.execute(f"select count(*) from raw.{table}").fetchone()[0]
 

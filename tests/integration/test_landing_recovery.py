@@ -35,15 +35,6 @@ CORRECTED = SICKNESS.replace("1000.5,20000,5.00", "1100.5,20000,5.50")
 LATER = time.time() + 3600  # a "now" at which every file written by the test has settled
 
 
-@pytest.fixture
-def warehouse(tmp_path):
-    home = Home(tmp_path / "home").ensure()
-    con = duckdb.connect(str(home.build_db))
-    ensure_raw_tables(con)
-    yield home, con
-    con.close()
-
-
 def raw_rows(con, table: str = "sickness_org") -> list[tuple]:
     return con.execute(f"select * exclude (_loaded_at, _load_id, _source_sha256) from raw.{table} order by all").fetchall()
 
