@@ -7,9 +7,6 @@ from .defs.ingest import ingest_assets
 from .defs.publish import serving_snapshot
 from .defs.quality import gx_checks
 from .defs.resources import resources
-from .project import dbt_project
-
-dbt_project.prepare_if_dev()  # re-parses under `dagster dev` only; `wellbeing` parses before importing this
 
 defs = dg.Definitions(
     assets=[*ingest_assets, dbt_models, serving_snapshot],

@@ -1,7 +1,23 @@
 """The dbt project, importable without a manifest (no relative imports: dagster-dbt tooling loads this file)."""
+import subprocess
+import sys
 from pathlib import Path
 
 from dagster_dbt import DbtProject
 
-DBT_DIR = Path(__file__).resolve().parents[1] / "dbt"
+from pipelines.settings import DBT_DIR
+
+__all__ = ["DBT_DIR", "dbt_project", "ensure_manifest"]
 dbt_project = DbtProject(project_dir=DBT_DIR, profiles_dir=DBT_DIR)
+
+
+def ensure_manifest() -> Path:
+    """`dbt parse` when the manifest is missing or older than the dbt project (dagster-dbt needs it at import).
+    The manifest describes the code, so it lives beside it; runs write their artifacts under their home."""
+    manifest = Path(dbt_project.manifest_path)
+    sources = [p for p in DBT_DIR.rglob("*") if p.suffix in {".sql", ".yml", ".csv"} and "target" not in p.parts]
+    if not manifest.exists() or manifest.stat().st_mtime < max(p.stat().st_mtime for p in sources):
+        dbt = str(Path(sys.executable).with_name("dbt"))
+        subprocess.run([dbt, "parse", "--quiet", "--log-level-file", "none", "--profiles-dir", str(DBT_DIR),
+                        "--project-dir", str(DBT_DIR)], check=True, cwd=DBT_DIR)
+    return manifest

@@ -5,8 +5,6 @@ from __future__ import annotations
 import contextlib
 import json
 import shutil
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -20,7 +18,6 @@ import duckdb
 from .backfill import MonthRange
 from .landing import ready_files
 from .outcomes import STARTED_BY_TAG, CheckOutcome, RunOutcome, run_outcome
-from .project import DBT_DIR
 from .settings import Home
 
 DAGSTER_YAML = "telemetry:\n  enabled: false\n"
@@ -75,24 +72,11 @@ class Progress:
                 f"of {self.models_total}, checks {self.checks_done} of {self.checks_total}")
 
 
-def ensure_manifest() -> Path:
-    """`dbt parse` when the manifest is missing or older than the dbt project (dagster-dbt needs it at import)."""
-    manifest = DBT_DIR / "target" / "manifest.json"
-    sources = [p for p in DBT_DIR.rglob("*") if p.suffix in {".sql", ".yml", ".csv"} and "target" not in p.parts]
-    if not manifest.exists() or manifest.stat().st_mtime < max(p.stat().st_mtime for p in sources):
-        dbt = str(Path(sys.executable).with_name("dbt"))
-        # the manifest is the code's (every home reads it); no log file is written into the checkout
-        subprocess.run([dbt, "parse", "--quiet", "--log-level-file", "none", "--profiles-dir", str(DBT_DIR),
-                        "--project-dir", str(DBT_DIR)], check=True, cwd=DBT_DIR)
-    return manifest
-
-
 def prepare(home: Home) -> Home:
     home.activate()
     dagster_yaml = home.dagster_home / "dagster.yaml"
     if not dagster_yaml.exists():
         dagster_yaml.write_text(DAGSTER_YAML)
-    ensure_manifest()
     return home
 
 

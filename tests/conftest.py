@@ -10,7 +10,8 @@ import pytest
 
 from pipelines.keys import create_key
 from pipelines.landing import ensure_raw_tables
-from pipelines.runs import ensure_manifest, prepare
+from pipelines.project import ensure_manifest
+from pipelines.runs import prepare
 from pipelines.settings import REPO_ROOT, Home
 
 REALDATA = REPO_ROOT.parent / "shared" / "realdata"

@@ -7,7 +7,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from ..faults import fault_point
-from ..project import dbt_project
+from ..project import dbt_project, ensure_manifest
 from .resources import HomeResource
 
 
@@ -27,7 +27,7 @@ def dbt_build_args() -> list[str]:
     return ["build", "--exclude-resource-type", "unit_test"]
 
 
-@dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=Translator())
+@dbt_assets(manifest=ensure_manifest(), project=dbt_project, dagster_dbt_translator=Translator())
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, home: HomeResource):
     # the run's artifacts and logs stay in its home, never in the checkout (shared by every home); runs
     # take turns (the home lock), so one folder per home is enough
