@@ -23,3 +23,18 @@
     avg(base) filter (where item_key in {{ survey_items(measure) }}) as {{ base_column }}{{ ',' if not loop.last }}
     {%- endfor %}
 {%- endmacro %}
+
+{#
+  Scores of a group of organisations from their int_survey__org_yearly rows (METRICS.md, survey): psi_score and
+  burnout_score are the weighted means of organisation scores; pct_high_burnout and n_cbi_scored exist only when
+  every organisation of the group is respondent-level (a partial figure would mislead: all or nothing). ICS
+  survey cells and the BRI's month cells aggregate with these, so both follow one rule.
+#}
+{% macro survey_group_score_columns() %}
+    sum(psi_score_weight * psi_score) / sum(psi_score_weight) filter (where psi_score is not null) as psi_score,
+    sum(burnout_score_weight * burnout_score) / sum(burnout_score_weight) filter (where burnout_score is not null)
+        as burnout_score,
+    case when bool_and(source_route = 'respondent_level')
+        then 100 * coalesce(sum(high_burnout_weight), 0) / sum(cbi_score_weight) end as pct_high_burnout,
+    case when bool_and(source_route = 'respondent_level') then sum(n_cbi_scored) end as n_cbi_scored
+{%- endmacro %}

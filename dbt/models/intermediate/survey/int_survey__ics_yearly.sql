@@ -63,13 +63,7 @@ scores as (
         count(distinct org_code) as n_orgs,
         sum(n_respondents) as n_respondents,
         case when count(distinct weighting) = 1 then any_value(weighting) else 'mixed' end as weighting,
-        sum(psi_score_weight * psi_score) / sum(psi_score_weight) filter (where psi_score is not null) as psi_score,
-        sum(burnout_score_weight * burnout_score) / sum(burnout_score_weight) filter (where burnout_score is not null)
-            as burnout_score,
-        -- only respondent-level data give high burnout; a partial ICS figure would mislead, so all or nothing
-        case when bool_and(source_route = 'respondent_level')
-            then 100 * coalesce(sum(high_burnout_weight), 0) / sum(cbi_score_weight) end as pct_high_burnout,
-        case when bool_and(source_route = 'respondent_level') then sum(n_cbi_scored) end as n_cbi_scored
+        {{ survey_group_score_columns() }}
     from org_years_icb
     group by icb_code, boundary_basis, survey_year
 ),
