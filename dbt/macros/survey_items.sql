@@ -9,16 +9,35 @@
     ('{{ items[measure] | join("', '") }}')
 {%- endmacro %}
 
+{# The item-based measures: (item set of survey_items, percentage column, base column). #}
+{% macro survey_item_measures() %}
+    {%- do return([('psi', 'psi_pct_positive', 'psi_base'),
+                   ('burnout', 'burnout_pct_often_always', 'burnout_base'),
+                   ('stress', 'pct_unwell_stress', 'stress_base')]) -%}
+{% endmacro %}
+
+{#
+  What each item-based percentage stands on, from organisation-item rows (source_route, item_key):
+  <percentage>_basis = "<routes>: <items>", e.g. "published: burnout_burnt_out, burnout_exhausting,
+  burnout_frustrated" or "published+respondent_level: ..." for a group mixing routes; null without items. A
+  year-on-year change compares two years only on the same basis (year_on_year_columns): a change of route or of
+  item set is not a change in staff experience.
+#}
+{% macro survey_item_basis_columns() %}
+    {%- for measure, pct_column, base_column in survey_item_measures() %}
+    string_agg(distinct source_route, '+' order by source_route) filter (where item_key in {{ survey_items(measure) }})
+        || ': ' || string_agg(distinct item_key, ', ' order by item_key) filter (where item_key in {{ survey_items(measure) }})
+        as {{ pct_column }}_basis{{ ',' if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}
+
 {#
   Percentages of the item-based measures from per-item sums of positive and base (METRICS.md, survey): for each
   measure, the mean over its items present of 100 x positive / base, and the mean base. Organisation and ICS
   models aggregate their own item rows with these, so both levels follow one rule.
 #}
 {% macro survey_item_measure_columns() %}
-    {%- set measures = [('psi', 'psi_pct_positive', 'psi_base'),
-                        ('burnout', 'burnout_pct_often_always', 'burnout_base'),
-                        ('stress', 'pct_unwell_stress', 'stress_base')] -%}
-    {%- for measure, pct_column, base_column in measures %}
+    {%- for measure, pct_column, base_column in survey_item_measures() %}
     avg(100 * positive / base) filter (where item_key in {{ survey_items(measure) }}) as {{ pct_column }},
     avg(base) filter (where item_key in {{ survey_items(measure) }}) as {{ base_column }}{{ ',' if not loop.last }}
     {%- endfor %}

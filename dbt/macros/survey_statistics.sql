@@ -31,11 +31,20 @@
   Columns shared by the organisation and ICS survey models (one rule each, so the two levels cannot differ):
   wilson_interval_columns  <measure>_lower and <measure>_upper, the Wilson interval of measure on base;
   previous_year_columns    has_previous_year (the series' previous row is the year just before; a gap year
-                           gives no change) and <column>_prev of each (measure, base), over window `window`
-                           that orders one series by survey_year;
+                           gives no change) and <column>_prev of each (measure, base), and <measure>_basis_prev
+                           of an item-based measure (survey_item_basis_columns), over window `window` that orders
+                           one series by survey_year;
   year_on_year_columns     <measure>_change (percentage points), <measure>_z when with_z, <measure>_significant;
-                           null without a previous year. `prefix` qualifies the input columns (e.g. 'p.').
+                           null without a previous year, and for an item-based measure whose basis (route and
+                           item set) differs from the previous year's. `prefix` qualifies the input columns
+                           (e.g. 'p.').
 #}
+{% macro has_item_basis(measure) %}
+    {%- set pct_columns = [] -%}
+    {%- for _, pct_column, _ in survey_item_measures() %}{% do pct_columns.append(pct_column) %}{% endfor -%}
+    {%- do return(measure in pct_columns) -%}
+{% endmacro %}
+
 {% macro wilson_interval_columns(measure, base, prefix='') %}
     {{ wilson_bound(prefix ~ measure, prefix ~ base, 'lower') }} as {{ measure }}_lower,
     {{ wilson_bound(prefix ~ measure, prefix ~ base, 'upper') }} as {{ measure }}_upper
@@ -45,16 +54,23 @@
     lag(survey_year) over {{ window }} = survey_year - 1 as has_previous_year,
     {%- for measure, base in measures_and_bases %}
     lag({{ measure }}) over {{ window }} as {{ measure }}_prev,
-    lag({{ base }}) over {{ window }} as {{ base }}_prev{{ ',' if not loop.last }}
+    lag({{ base }}) over {{ window }} as {{ base }}_prev
+    {%- if has_item_basis(measure) %},
+    lag({{ measure }}_basis) over {{ window }} as {{ measure }}_basis_prev
+    {%- endif %}{{ ',' if not loop.last }}
     {%- endfor %}
 {%- endmacro %}
 
 {% macro year_on_year_columns(measure, base, prefix='', with_z=false) %}
     {%- set z = two_proportion_z(prefix ~ measure, prefix ~ base, prefix ~ measure ~ '_prev', prefix ~ base ~ '_prev') %}
-    case when {{ prefix }}has_previous_year then {{ prefix }}{{ measure }} - {{ prefix }}{{ measure }}_prev end
+    {%- set comparable = prefix ~ 'has_previous_year' %}
+    {%- if has_item_basis(measure) %}
+    {%- set comparable = comparable ~ ' and ' ~ prefix ~ measure ~ '_basis is not distinct from ' ~ prefix ~ measure ~ '_basis_prev' %}
+    {%- endif %}
+    case when {{ comparable }} then {{ prefix }}{{ measure }} - {{ prefix }}{{ measure }}_prev end
         as {{ measure }}_change,
     {%- if with_z %}
-    case when {{ prefix }}has_previous_year then {{ z }} end as {{ measure }}_z,
+    case when {{ comparable }} then {{ z }} end as {{ measure }}_z,
     {%- endif %}
-    case when {{ prefix }}has_previous_year then {{ is_significant(z) }} end as {{ measure }}_significant
+    case when {{ comparable }} then {{ is_significant(z) }} end as {{ measure }}_significant
 {%- endmacro %}

@@ -37,6 +37,17 @@ item_measures as (
     group by icb_code, boundary_basis, survey_year
 ),
 
+item_bases as (
+    -- the route(s) and items each percentage stands on: a change between years on different bases is not tested
+    select
+        icb_code,
+        boundary_basis,
+        survey_year,
+        {{ survey_item_basis_columns() }}
+    from items_icb
+    group by icb_code, boundary_basis, survey_year
+),
+
 spread as (
     -- the "mutuality" signal: how different speaking up is between member organisations that are published
     select
@@ -81,19 +92,23 @@ combined as (
         s.psi_score,
         i.psi_pct_positive,
         i.psi_base,
+        ib.psi_pct_positive_basis,
         s.burnout_score,
         s.pct_high_burnout,
         s.n_cbi_scored,
         i.burnout_pct_often_always,
         i.burnout_base,
+        ib.burnout_pct_often_always_basis,
         i.pct_unwell_stress,
         i.stress_base,
+        ib.pct_unwell_stress_basis,
         x.psi_org_min,
         x.psi_org_max,
         x.psi_org_iqr,
         coalesce(x.n_orgs_in_spread, 0) as n_orgs_in_spread
     from scores as s
     left join item_measures as i using (icb_code, boundary_basis, survey_year)
+    left join item_bases as ib using (icb_code, boundary_basis, survey_year)
     left join spread as x using (icb_code, boundary_basis, survey_year)
     -- ICS cells are withheld by the same procedure as organisation cells (int_survey__disclosure)
     left join {{ ref('int_survey__disclosure') }} as ds
@@ -116,13 +131,16 @@ published as (
         case when not survey_suppressed then psi_score end as psi_score,
         case when not survey_suppressed then psi_pct_positive end as psi_pct_positive,
         case when not survey_suppressed then psi_base end as psi_base,
+        case when not survey_suppressed then psi_pct_positive_basis end as psi_pct_positive_basis,
         case when not survey_suppressed then burnout_score end as burnout_score,
         case when not survey_suppressed then pct_high_burnout end as pct_high_burnout,
         case when not survey_suppressed then n_cbi_scored end as n_cbi_scored,
         case when not survey_suppressed then burnout_pct_often_always end as burnout_pct_often_always,
         case when not survey_suppressed then burnout_base end as burnout_base,
+        case when not survey_suppressed then burnout_pct_often_always_basis end as burnout_pct_often_always_basis,
         case when not survey_suppressed then pct_unwell_stress end as pct_unwell_stress,
         case when not survey_suppressed then stress_base end as stress_base,
+        case when not survey_suppressed then pct_unwell_stress_basis end as pct_unwell_stress_basis,
         case when not survey_suppressed then psi_org_min end as psi_org_min,
         case when not survey_suppressed then psi_org_max end as psi_org_max,
         case when not survey_suppressed then psi_org_iqr end as psi_org_iqr,
@@ -140,7 +158,8 @@ previous as (
 
 select
     * exclude (has_previous_year
-        {%- for measure, base in year_on_year %}, {{ measure }}_prev, {{ base }}_prev{% endfor %}),
+        {%- for measure, base in year_on_year %}, {{ measure }}_prev, {{ base }}_prev
+        {%- if has_item_basis(measure) %}, {{ measure }}_basis_prev{% endif %}{% endfor %}),
     {%- for measure, base in year_on_year %}
     {{ wilson_interval_columns(measure, base) }},
     {%- endfor %}

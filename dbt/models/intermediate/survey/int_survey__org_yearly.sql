@@ -63,7 +63,8 @@ items as (
     select
         survey_year,
         org_code,
-        {{ survey_item_measure_columns() }}
+        {{ survey_item_measure_columns() }},
+        {{ survey_item_basis_columns() }}
     from {{ ref('int_survey__org_items') }}
     group by survey_year, org_code
 ),
@@ -90,6 +91,7 @@ select
     s.psi_score,
     i.psi_pct_positive,
     i.psi_base,
+    i.psi_pct_positive_basis,
     s.n_cbi_scored,
     s.cbi_score_weight,
     s.cbi_score,
@@ -99,7 +101,9 @@ select
     s.burnout_score,
     i.burnout_pct_often_always,
     i.burnout_base,
+    i.burnout_pct_often_always_basis,
     i.pct_unwell_stress,
-    i.stress_base
+    i.stress_base,
+    i.pct_unwell_stress_basis
 from scores as s
 left join items as i using (survey_year, org_code)

@@ -21,6 +21,7 @@ final as (
         s.psi_score,
         s.psi_pct_positive,
         s.psi_base,
+        s.psi_pct_positive_basis,
         s.psi_pct_positive_lower,
         s.psi_pct_positive_upper,
         s.psi_pct_positive_change,

@@ -27,8 +27,10 @@ published as (
         case when not suppressed then n_cbi_scored end as n_cbi_scored,
         case when not suppressed then burnout_pct_often_always end as burnout_pct_often_always,
         case when not suppressed then burnout_base end as burnout_base,
+        case when not suppressed then burnout_pct_often_always_basis end as burnout_pct_often_always_basis,
         case when not suppressed then pct_unwell_stress end as pct_unwell_stress,
-        case when not suppressed then stress_base end as stress_base
+        case when not suppressed then stress_base end as stress_base,
+        case when not suppressed then pct_unwell_stress_basis end as pct_unwell_stress_basis
     from survey
 ),
 
@@ -62,9 +64,11 @@ final as (
         {{ wilson_interval_columns('pct_high_burnout', 'n_cbi_scored', prefix='p.') }},
         p.burnout_pct_often_always,
         p.burnout_base,
+        p.burnout_pct_often_always_basis,
         {{ wilson_interval_columns('burnout_pct_often_always', 'burnout_base', prefix='p.') }},
         p.pct_unwell_stress,
         p.stress_base,
+        p.pct_unwell_stress_basis,
         {{ wilson_interval_columns('pct_unwell_stress', 'stress_base', prefix='p.') }},
         {%- for measure, base in year_on_year %}
         {{ year_on_year_columns(measure, base, prefix='p.') }}{{ ',' if not loop.last }}

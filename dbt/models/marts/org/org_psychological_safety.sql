@@ -19,7 +19,8 @@ combined as (
         {{ n_respondents_label('s.n_respondents', 's.suppressed') }} as n_respondents_label,
         case when not s.suppressed then s.psi_score end as psi_score,
         case when not s.suppressed then s.psi_pct_positive end as psi_pct_positive,
-        case when not s.suppressed then s.psi_base end as psi_base
+        case when not s.suppressed then s.psi_base end as psi_base,
+        case when not s.suppressed then s.psi_pct_positive_basis end as psi_pct_positive_basis
     from survey as s
 ),
 
@@ -50,6 +51,7 @@ final as (
         p.psi_score,
         p.psi_pct_positive,
         p.psi_base,
+        p.psi_pct_positive_basis,
         {{ wilson_interval_columns('psi_pct_positive', 'psi_base', prefix='p.') }},
         {{ year_on_year_columns('psi_pct_positive', 'psi_base', prefix='p.') }}
     from previous as p
