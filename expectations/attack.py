@@ -3,7 +3,8 @@ and the tests.
 
 An attacker knows every published cell and every additive relation between cells (a total = the sum of its
 parts): an organisation's sickness days = the sum of its staff groups', an ICS's = the sum of its organisations'
-on each boundary basis, an ICS's survey responses = the sum of its organisations'. Withheld cells are the
+on each boundary basis, an ICS's survey responses = the sum of its organisations', an ICS's social care filled
+posts and turnover weight = the sum of its councils' parts (filled posts x population share) on each basis. Withheld cells are the
 unknowns. The attacker solves every relation with exactly one unknown, puts the value back and repeats until
 nothing changes (`peel`); then, more strongly, asks whether any unknown is pinned down by a combination of
 relations (`pinned_by_combination`, linear algebra on what is left). Either way a withheld cell it can solve is a
@@ -88,7 +89,8 @@ def pinned_by_combination(values: dict[str, float | None], relations: tuple[Rela
     """Unknown cells that some linear combination of the relations determines (after peeling).
 
     A cell x_j is determined when the unit vector e_j lies in the row space of the relations restricted to
-    the unknowns, i.e. appending e_j does not raise the rank. Done per connected group of unknowns.
+    the unknowns, i.e. when it is orthogonal to their null space: row j of a null-space basis is zero. Done per
+    connected group of unknowns, one singular value decomposition each.
     """
     import numpy as np
 
@@ -124,13 +126,13 @@ def pinned_by_combination(values: dict[str, float | None], relations: tuple[Rela
         for r, row in enumerate(group_rows):
             for cell, coefficient in row.items():
                 matrix[r, index[cell]] += coefficient
-        rank = np.linalg.matrix_rank(matrix)
+        _, singular, vh = np.linalg.svd(matrix)
+        rank = int((singular > singular.max(initial=0.0) * max(matrix.shape) * np.finfo(float).eps).sum())
         if rank == 0:
             continue
+        null_space = vh[rank:].T  # one row per cell
         for cell, j in index.items():
-            unit = np.zeros((1, len(cells)))
-            unit[0, j] = 1.0
-            if np.linalg.matrix_rank(np.vstack([matrix, unit])) == rank:
+            if not null_space.shape[1] or np.abs(null_space[j]).max() < 1e-9:
                 pinned.add(cell)
     return pinned
 
@@ -249,8 +251,53 @@ def survey_systems(con) -> list[System]:
     return systems
 
 
+def social_care_systems(con) -> list[System]:
+    """Filled posts (with the turnover weight, the same parts) and workers: an ICS (each basis, a 2022 ICS restated
+    to today's boundaries included) = the sum of its councils' parts. Councils are never published on their own:
+    every part is unknown, and a withheld council's part is a secret; so is a withheld ICS."""
+    parts = _rows(con, """
+        select la_code, year, boundary_basis, icb_code, share_icb_code, withheld, turnover_rate is not null
+        from intermediate.int_social_care__council_icb""")
+    ics = _rows(con, """
+        select icb_code, year, boundary_basis, suppressed, filled_posts, turnover_weight, n_workers
+        from marts.ics_social_care""")
+
+    def ics_cell(basis, icb, year, column):
+        return f"ics|{basis}|{icb}|{year}|{column}"
+
+    def part_cell(la, share_icb, year, column):
+        return f"council|{la}|{share_icb}|{year}|{column}"
+
+    systems = []
+    for name, columns in (("social care filled posts", (("filled_posts", False), ("turnover_weight", True))),
+                          ("social care workers", (("n_workers", False),))):
+        part_column = columns[0][0]
+        values: dict[str, float | None] = {}
+        secrets = set()
+        members = defaultdict(list)
+        for la, year, basis, icb, share_icb, withheld, has_turnover in parts:
+            cell = part_cell(la, share_icb, year, part_column)
+            values[cell] = None
+            if withheld:
+                secrets.add(cell)
+                continue  # a withheld council enters no published figure
+            for column, needs_turnover in columns:
+                if has_turnover or not needs_turnover:
+                    members[ics_cell(basis, icb, year, column)].append(cell)
+        for icb, year, basis, suppressed, *measures in ics:
+            for column, _ in columns:
+                cell = ics_cell(basis, icb, year, column)
+                values[cell] = None if suppressed else measures[("filled_posts", "turnover_weight", "n_workers").index(column)]
+                if suppressed:
+                    secrets.add(cell)
+        relations = tuple(Relation(total, tuple(dict.fromkeys(p))) for total, p in members.items())
+        systems.append(System(name, values, relations, frozenset(secrets)))
+    return systems
+
+
 # the mart whose disclosure check runs each family's attack (once per publish)
-ATTACKS = {"ics_sickness_monthly": sickness_systems, "ics_psychological_safety": survey_systems}
+ATTACKS = {"ics_sickness_monthly": sickness_systems, "ics_psychological_safety": survey_systems,
+           "ics_social_care": social_care_systems}
 
 
 def attack_frame(con, table: str):

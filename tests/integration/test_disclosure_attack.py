@@ -8,7 +8,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from expectations.attack import Relation, System, attack, attack_frame, peel, pinned_by_combination
+from expectations.attack import (Relation, System, attack, attack_frame, peel, pinned_by_combination,
+                                 social_care_systems)
 from expectations.contract import load_manifest, mart_contracts
 from expectations.disclosure import thresholds as disclosure_limits
 from expectations.marts import validate_contract, validate_disclosure
@@ -169,11 +170,61 @@ def test_survey_disclosure_survives_the_attack(tmp_path):
     assert set(out[out.suppressed & (out.cell_level == "ics")].icb_code) >= {"Z", "V", "W"}
 
 
+# (council, workers, filled posts, {2022 ICB: population share}); L3 is a council withheld in QXX; QMA holds a
+# fifth of L7 (8 workers: a withheld ICS) and merged with QMB into QMN
+SOCIAL_CARE_COUNCILS = [("L1", 900, 1000, {"QXX": 1.0}), ("L3", 8, 9, {"QXX": 1.0}),
+                        ("L2", 380, 400, {"QXX": 0.5, "QYY": 0.5}), ("L7", 40, 50, {"QMA": 0.2, "QMB": 0.8})]
+SOCIAL_CARE_TODAY = {"QXX": "QXX", "QYY": "QYY", "QMA": "QMN", "QMB": "QMN"}
+
+
+def social_care_scenario(db: Path, passes: int | None = None) -> list[System]:
+    """The real ics_social_care on the councils above, attacked as the mart gate attacks it."""
+    parts = [(la, 2024, basis, icb if basis == "as_at" else SOCIAL_CARE_TODAY[icb], icb, share, workers < 10,
+              posts, workers, 20.0, posts * share)
+             for la, workers, posts, shares in SOCIAL_CARE_COUNCILS for icb, share in shares.items()
+             for basis in ("as_at", "current")]
+    with duckdb.connect(str(db)) as con:
+        con.execute("create schema if not exists intermediate")
+        con.execute("create schema if not exists marts")
+        con.execute("create table intermediate.int_social_care__council_icb (la_code varchar, year integer, "
+                    "boundary_basis varchar, icb_code varchar, share_icb_code varchar, share double, withheld boolean, "
+                    "filled_posts double, n_workers double, turnover_rate double, weight double, vacancy_rate double, "
+                    "sickness_days_per_worker double)")
+        con.executemany("insert into intermediate.int_social_care__council_icb values "
+                        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, null, null)", parts)
+        con.execute("create table marts.dim_ics as select * from (values " + ", ".join(
+            f"('{icb}', '{icb}', 'Y56', date '2022-07-01')" for icb in {*SOCIAL_CARE_TODAY, *SOCIAL_CARE_TODAY.values()})
+            + ") as t (icb_code, icb_name, region_code, valid_from)")
+    result = dbt(db, "run", "--select", "ics_social_care",
+                 variables=None if passes is None else {"disclosure_passes": passes})
+    assert result.returncode == 0, result.stdout[-3000:]
+    with duckdb.connect(str(db), read_only=True) as con:
+        return social_care_systems(con)
+
+
+def test_social_care_disclosure_survives_the_attack(tmp_path):
+    """A council withheld in its ICS (L3 in QXX) enters no published sum; the small ICS QMA is withheld, and QMN
+    today (= QMA + QMB of 2022) is published, so QMB is withheld as its complement."""
+    posts, workers = social_care_scenario(tmp_path / "build.duckdb")
+    assert attack(posts) == [] and attack(workers) == []
+    assert {"council|L3|QXX|2024|filled_posts", "ics|as_at|QMA|2024|filled_posts",
+            "ics|as_at|QMB|2024|filled_posts"} <= posts.secrets
+    assert posts.values["ics|current|QMN|2024|filled_posts"] == 50.0
+    assert posts.values["ics|as_at|QXX|2024|filled_posts"] == 1200.0  # L1 and half of L2, without L3
+
+
+def test_without_its_complement_a_withheld_social_care_ics_is_recovered(tmp_path):
+    """The same scenario with no complementary pass: QMN - QMB gives the withheld QMA away, so the test has teeth."""
+    recovered = {r.cell for system in social_care_scenario(tmp_path / "build.duckdb", passes=0)
+                 for r in attack(system)}
+    assert {"ics|as_at|QMA|2024|filled_posts", "ics|as_at|QMA|2024|n_workers"} <= recovered
+
+
 # --- the published tiny warehouse and the mart gate ---------------------------------------------------------
 
 def test_the_published_tiny_warehouse_survives_the_attack(published_tiny):
     with duckdb.connect(str(published_tiny.build_db), read_only=True) as con:
-        for table in ("ics_sickness_monthly", "ics_psychological_safety"):
+        for table in ("ics_sickness_monthly", "ics_psychological_safety", "ics_social_care"):
             frame, notes = attack_frame(con, table)
             assert notes == (), notes  # the attacker's relations are the marts' own: every known total adds up
             assert frame.recovered_by.isna().all(), frame[frame.recovered_by.notna()].head()

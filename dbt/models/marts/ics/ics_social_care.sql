@@ -1,40 +1,12 @@
--- Adult social care workforce (Skills for Care, council grain) per ICS, year and boundary basis.
--- Each council is weighted by its filled posts x the share of its population in the ICB: unitary, metropolitan
--- and London councils from seed ref_la_icb_share, county councils (E10, which Skills for Care publish for two-tier
--- areas) from seed ref_county_icb_share, both from the ONS LSOA lookup. Councils with fewer than
--- social_care_min_workers workers are withheld and enter no published figure (not the rates, posts or workers:
--- one column with them and one without would give them away); an ICS whose published workers are fewer than
--- that is withheld. as_at uses the ICB the share tables name; current restates it to today's ICB (dim_ics).
-with icb_today as (
-    select distinct icb_code, current_icb_code from {{ ref('dim_ics') }}
-),
-
-council_shares as (
-    select la_code, icb_code, share from {{ ref('ref_la_icb_share') }}
-    union all
-    select county_code, icb_code, share from {{ ref('ref_county_icb_share') }}
-),
-
-la_icb as (
-    select
-        la.*,
-        sh.share,
-        sh.icb_code as as_at_icb_code,
-        ls.current_icb_code,
-        -- workers unknown: filled posts stand in; neither known: withheld (cannot show it is safe)
-        coalesce(coalesce(la.n_workers, la.filled_posts) < {{ var('social_care_min_workers') }}, true) as withheld,
-        la.filled_posts * sh.share as weight
-    from {{ ref('stg_social_care__la_yearly') }} as la
-    inner join council_shares as sh on sh.la_code = la.la_code
-    left join icb_today as ls on ls.icb_code = sh.icb_code
-),
-
-both_bases as (
-    select *, 'as_at' as boundary_basis, as_at_icb_code as icb_code from la_icb
-    union all
-    select *, 'current' as boundary_basis, current_icb_code as icb_code from la_icb
-    -- an ICB split since has no single ICB today: its authorities are left out of the current basis
-    where current_icb_code is not null
+-- Adult social care workforce (Skills for Care, council grain) per ICS, year and boundary basis: the sums of the
+-- councils' parts (int_social_care__council_icb: filled posts x the share of the council's population in the ICB).
+-- Withheld councils (fewer than social_care_min_workers workers) enter no published figure (not the rates, posts
+-- or workers: one column with them and one without would give them away). An ICS whose published workers are
+-- fewer than that is withheld, and so is a complement: each ICS on today's boundaries is the sum of the ICSs of
+-- 2022 restated to it (a merger), so disclosure_control withholds another part or the total until no withheld ICS
+-- is the difference of published ones.
+with both_bases as (
+    select * from {{ ref('int_social_care__council_icb') }}
 ),
 
 ics_year as (
@@ -57,6 +29,32 @@ ics_year as (
     group by icb_code, year, boundary_basis
 ),
 
+cells as (
+    select
+        concat_ws('|', boundary_basis, icb_code, year) as cell_id,
+        n_workers_published as cell_size,
+        n_workers_published < {{ var('social_care_min_workers') }} as is_primary
+    from ics_year
+),
+
+relations as (
+    -- an ICS today = the sum of the 2022 ICSs restated to it
+    select distinct
+        concat_ws('|', 'restated', icb_code, year) as relation_id,
+        concat_ws('|', 'as_at', share_icb_code, year) as cell_id,
+        false as is_total
+    from both_bases
+    where boundary_basis = 'current' and not withheld
+    union all
+    select distinct concat_ws('|', 'restated', icb_code, year), concat_ws('|', 'current', icb_code, year), true
+    from both_bases
+    where boundary_basis = 'current' and not withheld
+),
+
+protected as (
+    {{ disclosure_control(cells='cells', relations='relations') }}
+),
+
 names as (
     {{ ics_names() }}
 ),
@@ -71,17 +69,20 @@ final as (
         '{{ var("la_icb_share_boundary_date") }}'::date as mapping_version,
         i.n_las,
         i.n_las_withheld,
-        i.n_workers_published < {{ var('social_care_min_workers') }} as suppressed,
-        case when i.n_workers_published >= {{ var('social_care_min_workers') }} then i.filled_posts end as filled_posts,
-        case when i.n_workers_published >= {{ var('social_care_min_workers') }} then i.n_workers end as n_workers,
-        case when i.n_workers_published >= {{ var('social_care_min_workers') }} then i.turnover_weight end as turnover_weight,
-        case when i.n_workers_published >= {{ var('social_care_min_workers') }}
-            then i.turnover_weighted / nullif(i.turnover_weight, 0) end as asc_turnover_rate,
-        case when i.n_workers_published >= {{ var('social_care_min_workers') }}
-            then i.vacancy_weighted / nullif(i.vacancy_weight, 0) end as asc_vacancy_rate,
-        case when i.n_workers_published >= {{ var('social_care_min_workers') }}
-            then i.sickness_weighted / nullif(i.sickness_weight, 0) end as asc_sickness_days_per_worker
+        p.suppressed,
+        case
+            when p.primary_withheld then 'fewer than {{ var("social_care_min_workers") }} workers'
+            when p.complementary_withheld then 'complementary: protects a withheld ICS of the same total'
+        end as suppression_reason,
+        case when not p.suppressed then i.filled_posts end as filled_posts,
+        case when not p.suppressed then i.n_workers end as n_workers,
+        case when not p.suppressed then i.turnover_weight end as turnover_weight,
+        case when not p.suppressed then i.turnover_weighted / nullif(i.turnover_weight, 0) end as asc_turnover_rate,
+        case when not p.suppressed then i.vacancy_weighted / nullif(i.vacancy_weight, 0) end as asc_vacancy_rate,
+        case when not p.suppressed then i.sickness_weighted / nullif(i.sickness_weight, 0) end
+            as asc_sickness_days_per_worker
     from ics_year as i
+    inner join protected as p on p.cell_id = concat_ws('|', i.boundary_basis, i.icb_code, i.year)
     left join names as n on n.icb_code = i.icb_code
 )
 
