@@ -65,7 +65,7 @@
     {%- set z = two_proportion_z(prefix ~ measure, prefix ~ base, prefix ~ measure ~ '_prev', prefix ~ base ~ '_prev') %}
     {%- set comparable = prefix ~ 'has_previous_year' %}
     {%- if has_item_basis(measure) %}
-    {%- set comparable = comparable ~ ' and ' ~ prefix ~ measure ~ '_basis is not distinct from ' ~ prefix ~ measure ~ '_basis_prev' %}
+    {%- set comparable = comparable ~ " and coalesce(" ~ prefix ~ measure ~ "_basis, '') = coalesce(" ~ prefix ~ measure ~ "_basis_prev, '')" %}
     {%- endif %}
     case when {{ comparable }} then {{ prefix }}{{ measure }} - {{ prefix }}{{ measure }}_prev end
         as {{ measure }}_change,

@@ -8,8 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from expectations.attack import (Relation, System, attack, attack_frame, peel, pinned_by_combination,
-                                 social_care_systems)
+from expectations.attack import Relation, System, attack, attack_frame, peel, pinned_by_combination, social_care_systems
 from expectations.contract import load_manifest, mart_contracts
 from expectations.disclosure import thresholds as disclosure_limits
 from expectations.marts import validate_contract, validate_disclosure

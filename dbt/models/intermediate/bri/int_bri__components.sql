@@ -225,7 +225,7 @@ month_scores as (
         o.period_month,
         {{ survey_group_score_columns() }}
     from month_orgs as o
-    inner join {{ ref('int_survey__org_yearly') }} as y using (org_code, survey_year)
+    inner join {{ ref('int_survey__org_yearly') }} using (org_code, survey_year)
     group by o.icb_code, o.period_month
 ),
 

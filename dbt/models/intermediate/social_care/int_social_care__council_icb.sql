@@ -18,7 +18,13 @@ council_shares as (
 
 council_icb as (
     select
-        la.*,
+        la.year,
+        la.la_code,
+        la.filled_posts,
+        la.n_workers,
+        la.turnover_rate,
+        la.vacancy_rate,
+        la.sickness_days_per_worker,
         sh.share,
         sh.icb_code as share_icb_code,
         t.current_icb_code,
@@ -29,7 +35,9 @@ council_icb as (
     left join icb_today as t on t.icb_code = sh.icb_code
 )
 
-select *, 'as_at' as boundary_basis, share_icb_code as icb_code from council_icb
+{%- set council_columns = 'year, la_code, filled_posts, n_workers, turnover_rate, vacancy_rate, '
+    ~ 'sickness_days_per_worker, share, share_icb_code, current_icb_code, withheld, weight' %}
+select {{ council_columns }}, 'as_at' as boundary_basis, share_icb_code as icb_code from council_icb
 union all
-select *, 'current' as boundary_basis, current_icb_code as icb_code from council_icb
+select {{ council_columns }}, 'current' as boundary_basis, current_icb_code as icb_code from council_icb
 where current_icb_code is not null
