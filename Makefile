@@ -10,19 +10,20 @@ setup: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -c requirements.txt -e ".[test]"
-	cd dbt && WELLBEING_BUILD_DB=$(CURDIR)/$(VENV)/parse.duckdb ../$(BIN)/dbt parse --quiet --log-level-file none --profiles-dir .
+	cd dbt && ../$(BIN)/dbt parse --quiet --log-level-file none --profiles-dir .
 	touch $@
 
 demo: setup
 	$(BIN)/wellbeing demo
 
 test: setup
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 # Python style (ruff) and dbt SQL style (sqlfluff with the dbt templater); .ci/run runs it before the tests.
 lint: setup
 	$(BIN)/ruff check .
-	cd dbt && WELLBEING_BUILD_DB=$(CURDIR)/$(VENV)/parse.duckdb ../$(BIN)/sqlfluff lint models --processes 2
+	mkdir -p $(VENV)/lint-home/warehouse
+	cd dbt && WELLBEING_HOME=$(CURDIR)/$(VENV)/lint-home ../$(BIN)/sqlfluff lint models --processes 2
 
 clean:
 	rm -rf .wellbeing dbt/target dbt/logs

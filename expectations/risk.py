@@ -1,6 +1,5 @@
 """Composite marts built on the others: the Burnout Risk Index and the alerts."""
 
-RAW_RULES = []
 NON_NEGATIVE = ("survey_staleness_months",)
 ORDERED = ()
 # percentile ranks legitimately move across the whole 0-100 range from month to month

@@ -373,14 +373,15 @@ def cmd_rollback(home: Home, args) -> int:
 
 def cmd_docs(home: Home, args) -> int:
     """dbt docs of the built warehouse (run it when no pipeline run is writing)."""
+    from .project import in_home
     from .runs import prepare
 
     prepare(home)
     target = home.reports / "dbt-docs"
     dbt = str(Path(sys.executable).with_name("dbt"))
     code = subprocess.call([dbt, "docs", "generate", "--static", "--quiet", "--log-path", str(home.root / "dbt" / "logs"),
-                            "--profiles-dir", str(DBT_DIR), "--project-dir", str(DBT_DIR), "--target-path", str(target)],
-                           cwd=DBT_DIR)
+                            "--profiles-dir", str(DBT_DIR), "--project-dir", str(DBT_DIR), "--target-path", str(target),
+                            *in_home(home)], cwd=DBT_DIR)
     if code == 0:
         print(f"data dictionary: {target / 'static_index.html'}")
     return code
@@ -389,17 +390,15 @@ def cmd_docs(home: Home, args) -> int:
 def cmd_dashboard(home: Home, args) -> int:
     from dashboards.launch import streamlit_command, working_directory
 
-    home.activate()
-    return supervise(streamlit_command(args.port), dict(os.environ), cwd=working_directory())
+    home.ensure()
+    return supervise(streamlit_command(args.port), {**os.environ, **home.environment()}, cwd=working_directory())
 
 
 def cmd_ui(home: Home, args) -> int:
     from .runs import prepare
 
     prepare(home)
-    # `dagster dev` re-parses the dbt project with the `dbt` on PATH: make it this environment's
-    bin_dir = str(Path(sys.executable).parent)
-    env = {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}
+    env = {**os.environ, **home.environment()}
     if args.automation:
         for kind in ("sensor", "schedule"):
             subprocess.run([sys.executable, "-m", "dagster", kind, "start", "--start-all", "-m", "pipelines.definitions"],

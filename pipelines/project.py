@@ -1,13 +1,14 @@
 """The dbt project, importable without a manifest (no relative imports: dagster-dbt tooling loads this file)."""
+import json
 import subprocess
 import sys
 from pathlib import Path
 
 from dagster_dbt import DbtProject
 
-from pipelines.settings import DBT_DIR
+from pipelines.settings import DBT_DIR, Home
 
-__all__ = ["DBT_DIR", "dbt_project", "ensure_manifest"]
+__all__ = ["DBT_DIR", "dbt_project", "ensure_manifest", "in_home"]
 dbt_project = DbtProject(project_dir=DBT_DIR, profiles_dir=DBT_DIR)
 
 
@@ -21,3 +22,8 @@ def ensure_manifest() -> Path:
         subprocess.run([dbt, "parse", "--quiet", "--log-level-file", "none", "--profiles-dir", str(DBT_DIR),
                         "--project-dir", str(DBT_DIR)], check=True, cwd=DBT_DIR)
     return manifest
+
+
+def in_home(home: Home) -> list[str]:
+    """dbt arguments that point a command at the home's build database (dbt/profiles.yml reads the var)."""
+    return ["--vars", json.dumps({"build_db": str(home.build_db)})]

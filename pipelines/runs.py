@@ -73,7 +73,8 @@ class Progress:
 
 
 def prepare(home: Home) -> Home:
-    home.activate()
+    """The home's folders and its Dagster instance's settings."""
+    home.ensure()
     dagster_yaml = home.dagster_home / "dagster.yaml"
     if not dagster_yaml.exists():
         dagster_yaml.write_text(DAGSTER_YAML)
@@ -126,13 +127,13 @@ def run_pipeline(home: Home, log_level: str = "WARNING", started_by: str = "well
     run_id = str(uuid.uuid4())
     started = datetime.now(UTC).replace(tzinfo=None)
     files_total = len(ready_files(home, time.time()).ready)
-    run_config: dict = {"loggers": {"console": {"config": {"log_level": log_level}}}}
+    home_config: dict = {"root": str(home.root)}
     if months:
-        start, end = (f"{y}-{m:02d}" for y, m in (months.start, months.end))
-        run_config["resources"] = {"home": {"config": {"root": str(home.root), "backfill_from": start,
-                                                       "backfill_to": end}}}
+        home_config["backfill_from"], home_config["backfill_to"] = (f"{y}-{m:02d}" for y, m in (months.start, months.end))
         started_by = f"{started_by} {months}"
-    with home_lock(home, "run", wait_seconds), dg.DagsterInstance.get() as instance:
+    run_config = {"loggers": {"console": {"config": {"log_level": log_level}}},
+                  "resources": {"home": {"config": home_config}}}
+    with home_lock(home, "run", wait_seconds), dg.DagsterInstance.from_config(str(home.dagster_home)) as instance:
         restore_serving(home)
         check_build_database(home)
         watcher = _Watcher(instance, run_id, home, files_total, job, on_progress)

@@ -92,10 +92,6 @@ class Home:
             private.chmod(0o700)
         return self
 
-    def activate(self) -> Home:
-        """Point Dagster, dbt and this package at this home (they read the environment)."""
-        self.ensure()
-        os.environ[HOME_ENV] = str(self.root)
-        os.environ["WELLBEING_BUILD_DB"] = str(self.build_db)
-        os.environ["DAGSTER_HOME"] = str(self.dagster_home)
-        return self
+    def environment(self) -> dict[str, str]:
+        """What a child process started for this home reads (Dagster's web server and daemon, Streamlit)."""
+        return {HOME_ENV: str(self.root), "DAGSTER_HOME": str(self.dagster_home)}

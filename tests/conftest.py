@@ -37,7 +37,7 @@ def realdata() -> Path:
 def home(tmp_path, monkeypatch) -> Home:
     """An empty home folder with a pseudonymisation key; the environment points at it for this test only."""
     h = Home(tmp_path / "home")
-    _point_environment_at(monkeypatch, h)
+    point_environment_at(monkeypatch, h)
     prepare(h)
     create_key(h)
     return h
@@ -65,7 +65,7 @@ def published_tiny(tmp_path_factory, tiny) -> Home:
 
     h = Home(tmp_path_factory.mktemp("published") / "home")
     with pytest.MonkeyPatch.context() as mp:
-        _point_environment_at(mp, h)
+        point_environment_at(mp, h)
         prepare(h)
         create_key(h)
         land(h, *sorted(tiny.out_dir.iterdir()))
@@ -74,21 +74,47 @@ def published_tiny(tmp_path_factory, tiny) -> Home:
     return h
 
 
+REAL_SICKNESS = "nhs_sickness_absence_org_monthly"
+REAL_TURNOVER = "nhs_workforce_turnover_benchmarking"
+REAL_SURVEY = "nhs_staff_survey_orgs_2021_2024"
+
+
+@pytest.fixture(scope="session")
+def published_real(realdata, tmp_path_factory) -> Home:
+    """One full run over real published files, shared by the session: the six sickness months, the October 2025
+    turnover file, the 2021-2024 Staff Survey organisation results and the ODS trusts file. Read it, never change
+    it (copy it with `copy_home` first)."""
+    from pipelines.runs import run_pipeline
+
+    h = Home(tmp_path_factory.mktemp("published_real") / "home")
+    with pytest.MonkeyPatch.context() as mp:
+        point_environment_at(mp, h)
+        prepare(h)
+        create_key(h)
+        land(h, *real_sickness_months(realdata), *sorted((realdata / REAL_TURNOVER).glob("*.csv")),
+             *sorted((realdata / REAL_SURVEY).glob("*.csv")), realdata / "ods_etr_2025" / "etr.csv")
+        summary = run_pipeline(h)
+    assert summary.success, summary.failed_checks or summary.failed_steps
+    return h
+
+
+def real_sickness_months(realdata: Path) -> list[Path]:
+    return sorted((realdata / REAL_SICKNESS).glob("nhs_sickness_absence_*.csv"))
+
+
 def copy_home(source: Home, target: Path, monkeypatch) -> Home:
     """A private copy of a home, with the environment pointed at it for this test."""
     shutil.copytree(source.root, target)
     h = Home(target)
-    _point_environment_at(monkeypatch, h)
+    point_environment_at(monkeypatch, h)
     prepare(h)
     return h
 
 
-def _point_environment_at(mp: pytest.MonkeyPatch, h: Home) -> None:
-    for var in ("WELLBEING_HOME", "WELLBEING_BUILD_DB", "DAGSTER_HOME", "WELLBEING_PSEUDONYM_KEY"):
-        mp.delenv(var, raising=False)
-    mp.setenv("WELLBEING_HOME", str(h.root))
-    mp.setenv("WELLBEING_BUILD_DB", str(h.build_db))
-    mp.setenv("DAGSTER_HOME", str(h.dagster_home))
+def point_environment_at(mp: pytest.MonkeyPatch, h: Home) -> None:
+    mp.delenv("WELLBEING_PSEUDONYM_KEY", raising=False)
+    for var, value in h.environment().items():
+        mp.setenv(var, value)
 
 
 def land(home: Home, *files: Path) -> list[Path]:

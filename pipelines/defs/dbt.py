@@ -7,7 +7,8 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from ..faults import fault_point
-from ..project import dbt_project, ensure_manifest
+from ..project import dbt_project, ensure_manifest, in_home
+from ..settings import Home
 from .resources import HomeResource
 
 
@@ -21,10 +22,10 @@ class Translator(DagsterDbtTranslator):
         return spec.replace_attributes(group_name={"seed": "reference"}.get(folder, folder))
 
 
-def dbt_build_args() -> list[str]:
-    """Models, seeds and data tests (the gates). dbt unit tests check the SQL, not the data: they run in
-    the test suite (tests/unit/test_dbt_unit_tests.py), not on every scheduled run."""
-    return ["build", "--exclude-resource-type", "unit_test"]
+def dbt_build_args(home: Home) -> list[str]:
+    """Models, seeds and data tests (the gates) in the home's build database. dbt unit tests check the SQL,
+    not the data: they run in the test suite (tests/unit/test_dbt_unit_tests.py), not on every scheduled run."""
+    return ["build", "--exclude-resource-type", "unit_test", *in_home(home)]
 
 
 @dbt_assets(manifest=ensure_manifest(), project=dbt_project, dagster_dbt_translator=Translator())
@@ -32,7 +33,7 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, home: Hom
     # the run's artifacts and logs stay in its home, never in the checkout (shared by every home); runs
     # take turns (the home lock), so one folder per home is enough
     target = home.home.root / "dbt" / "target"
-    for event in dbt.cli(dbt_build_args(), context=context, target_path=target).stream():
+    for event in dbt.cli(dbt_build_args(home.home), context=context, target_path=target).stream():
         yield event
         fault_point("dbt_build")
 

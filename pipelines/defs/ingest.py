@@ -6,16 +6,14 @@ run that quarantined a file ends in a visible warning while still publishing the
 """
 
 from collections import Counter
-from contextlib import closing
 
 import dagster as dg
-from dagster_duckdb import DuckDBResource
 
 from ..faults import fault_point
 from ..keys import KeyProblem, key_for
 from ..landing import LoadResult, ingest, record_level_staged, route, staged_families
-from ..settings import Home
 from ..sources import FAMILIES, formats_of
+from .resources import HomeResource
 
 ROUTER = dg.AssetKey(["landing", "routed_files"])
 
@@ -35,15 +33,14 @@ def _rejections(results: list[LoadResult]) -> dg.MetadataValue:
                       "format from the header and hand it to its family; quarantine what no format reads.",
           check_specs=[dg.AssetCheckSpec("files_recognised", asset=ROUTER,
                                          description="no landing file was unreadable or of an unknown format")])
-def landing_router(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
-    home = Home.from_env()
-    with duckdb.get_connection() as con, closing(con):
-        results = route(con, home)
+def landing_router(context: dg.AssetExecutionContext, home: HomeResource):
+    with home.build_database() as con:
+        results = route(con, home.home)
     _log_results(context, results)
     outcomes = Counter(r.outcome for r in results)
     rejected = [r for r in results if r.outcome == "rejected"]
     yield dg.MaterializeResult(asset_key=ROUTER, metadata={
-        "files_staged": dg.MetadataValue.json(staged_families(home)),
+        "files_staged": dg.MetadataValue.json(staged_families(home.home)),
         "files_rejected": outcomes["rejected"], "files_waiting": outcomes["waiting"],
         "files_skipped": outcomes["skipped"], "rejections": _rejections(results),
         "skipped": dg.MetadataValue.md("\n".join(f"- {r.message}" for r in results if r.outcome in ("skipped", "waiting"))
@@ -67,15 +64,13 @@ def family_asset(family: str) -> dg.AssetsDefinition:
 
     @dg.multi_asset(name=f"ingest_{family}", specs=specs, check_specs=checks, can_subset=False,
                     description=f"Load the {family} files the router staged into their raw tables.")
-    def _ingest(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
-        home = Home.from_env()
+    def _ingest(context: dg.AssetExecutionContext, home: HomeResource):
         try:
-            key = key_for(home, needs_key=record_level_staged(home, family))
+            key = key_for(home.home, needs_key=record_level_staged(home.home, family))
         except KeyProblem as err:
             raise dg.Failure(description=str(err)) from None
-        # closing(): DuckDBResource leaves the connection open when the block raises
-        with duckdb.get_connection() as con, closing(con):
-            results = ingest(con, home, family, key)
+        with home.build_database() as con:
+            results = ingest(con, home.home, family, key)
             fault_point("ingest")
             counts = {t: con.execute(f"select count(*) from raw.{t}").fetchone()[0] for t in tables}
         _log_results(context, results)

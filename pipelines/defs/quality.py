@@ -3,12 +3,10 @@
 Each gate is one step (one GX context, one data docs site under <home>/reports/data_docs/<gate>/) that
 reports one check per table: gx_raw_<table> before dbt; gx_, distribution_ and disclosure_<table> after it.
 """
-from contextlib import closing
 from dataclasses import asdict
 from datetime import date
 
 import dagster as dg
-from dagster_duckdb import DuckDBResource
 
 from expectations.contract import dbt_vars, load_manifest, mart_contracts
 from expectations.disclosure import thresholds as disclosure_limits
@@ -22,9 +20,9 @@ from ..faults import fault_point
 from ..freshness import source_freshness
 from ..project import dbt_project
 from ..publish import served_copy
-from ..settings import Home
 from ..sources.contract import raw_table, tables
 from .dbt import mart_keys
+from .resources import HomeResource
 
 # one check per raw table, against the contract of the formats that land in it
 RAW_TABLES = {table: raw_table(table) for table in tables()}
@@ -52,10 +50,9 @@ def check_result(asset_key: dg.AssetKey, verdict: Verdict, docs) -> dg.AssetChec
     name="raw_gate", description="Raw tables: schema, types and ranges, before dbt reads them.",
     specs=[dg.AssetCheckSpec(f"gx_raw_{table}", asset=["raw", table], blocking=True,
                              description=f"schema, types and ranges of raw.{table}") for table in RAW_TABLES])
-def raw_gate(context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource):
-    gate = Gate("raw", Home.from_env().reports / "data_docs" / "raw", context.run.run_id)
-    # closing(): DuckDBResource leaves the connection open when the block raises
-    with duckdb.get_connection() as con, closing(con):
+def raw_gate(context: dg.AssetCheckExecutionContext, home: HomeResource):
+    gate = Gate("raw", home.home.reports / "data_docs" / "raw", context.run.run_id)
+    with home.build_database() as con:
         verdicts = {}
         for table, contract in RAW_TABLES.items():
             verdicts[table] = validate_raw(con, gate, contract)
@@ -69,15 +66,15 @@ def raw_gate(context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource):
     name="mart_gate", description="Published tables: contract, distribution and disclosure, before publishing.",
     specs=[dg.AssetCheckSpec(f"{kind}_{key.path[-1]}", asset=key, blocking=True, description=text)
            for key in mart_keys() for kind, text in MART_CHECKS.items()])
-def mart_gate(context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource):
-    home = Home.from_env()
+def mart_gate(context: dg.AssetCheckExecutionContext, home: HomeResource):
+    resource, home = home, home.home
     contracts = mart_contracts(load_manifest(dbt_project.manifest_path))
     settings = dbt_vars(dbt_project.project_dir)
     rules, limits = mart_rules(settings["outside_ics_code"]), disclosure_limits(settings)
     thresholds = load_thresholds(home.root)
     gate = Gate("marts", home.reports / "data_docs" / "marts", context.run.run_id)
     results = []
-    with duckdb.get_connection() as con, closing(con), served_copy(home) as served:
+    with resource.build_database() as con, served_copy(home) as served:
         previous = attach_published(con, served)
         try:
             for key in mart_keys():
@@ -107,8 +104,8 @@ def attach_published(con, serving) -> bool:
     specs=[dg.AssetCheckSpec(f"freshness_{table}", asset=["raw", table], blocking=False,
                              description=f"the newest period in raw.{table} is recent enough for its source")
            for table in RAW_TABLES])
-def freshness_check(context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource):
-    with duckdb.get_connection() as con, closing(con):
+def freshness_check(context: dg.AssetCheckExecutionContext, home: HomeResource):
+    with home.build_database() as con:
         rows = source_freshness(con, date.today())
     for table in RAW_TABLES:
         formats = [r for r in rows if r.raw_table == f"raw.{table}"]

@@ -1,11 +1,12 @@
 import os
 import sys
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 from dagster_dbt import DbtCliResource
-from dagster_duckdb import DuckDBResource
 from pydantic import PrivateAttr
 
 from ..alerts import WEBHOOK_ENV, alert_text, post_alert
@@ -21,9 +22,9 @@ RUN_LOCK_WAIT_SECONDS = 3600
 
 
 class HomeResource(dg.ConfigurableResource):
-    """The home folder a run works in. For the whole run it holds the home's lock (one writer: runs, rollbacks,
-    retracts and rebuilds take turns), and at its end it posts an alert when a step failed or a gate blocked
-    the publish."""
+    """The home folder a run works in, the one setting every step derives its paths from. For the whole run it
+    holds the home's lock (one writer: runs, rollbacks, retracts and rebuilds take turns), and at its end it
+    posts an alert when a step failed or a gate blocked the publish."""
 
     root: str
     lock_wait_seconds: float = RUN_LOCK_WAIT_SECONDS
@@ -35,6 +36,16 @@ class HomeResource(dg.ConfigurableResource):
     @property
     def home(self) -> Home:
         return Home(Path(self.root))
+
+    @contextmanager
+    def build_database(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-write connection to build.duckdb, closed however the block ends. The run holds the home's
+        lock, so no other writer can hold the file: no retry loop."""
+        con = duckdb.connect(str(self.home.build_db), config=duckdb_config())
+        try:
+            yield con
+        finally:
+            con.close()
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         try:
@@ -74,10 +85,8 @@ class HomeResource(dg.ConfigurableResource):
 
 def resources() -> dict:
     return {
-        # the one writer of build.duckdb (read from the environment per run, so one process can serve many
-        # homes); readers only ever open serving.duckdb
-        "duckdb": DuckDBResource(database=dg.EnvVar("WELLBEING_BUILD_DB"), connection_config=duckdb_config()),
         # the venv's dbt even when the venv is not activated
         "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=str(Path(sys.executable).with_name("dbt"))),
+        # `wellbeing` runs pass the home in the run config; runs the UI's daemon starts read WELLBEING_HOME
         "home": HomeResource(root=dg.EnvVar(HOME_ENV)),
     }

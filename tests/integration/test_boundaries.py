@@ -166,18 +166,9 @@ def test_boundary_changes_on_both_bases(home, tmp_path):
 
 def _dbt_build(home, *select: str) -> None:
     """A real dbt build of the selected models (and their tests) against the home's warehouse."""
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
+    from tests.fixtures.warehouse import dbt
 
-    from pipelines.project import DBT_DIR
-
-    dbt = str(Path(sys.executable).with_name("dbt"))
-    env = dict(os.environ, WELLBEING_BUILD_DB=str(home.build_db))
-    done = subprocess.run([dbt, "build", "--profiles-dir", str(DBT_DIR), "--project-dir", str(DBT_DIR),
-                           "--select", *select, "--exclude", "test_name:relationships"],
-                          cwd=DBT_DIR, env=env, capture_output=True, text=True, timeout=600)
+    done = dbt(home.build_db, "build", "--select", *select, "--exclude", "test_name:relationships")
     assert done.returncode == 0, done.stdout[-3000:]
 
 

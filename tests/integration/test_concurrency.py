@@ -1,8 +1,8 @@
 """Readers never wait for, fail on, or see half of a publication.
 
 Reader processes query serving.duckdb the way the dashboard does (short-lived read-only connections) while
-full pipeline runs publish new snapshots (of a home that has published the six real sickness months; each
-run publishes again). Within each connection a reader checks that everything it sees belongs to one
+full pipeline runs publish new snapshots (of a home that has published the tiny synthetic extracts, or real
+published files; each run publishes again). Within each connection a reader checks that everything it sees belongs to one
 publication: the check results and every table's row count match the latest publish_log row.
 """
 from __future__ import annotations
@@ -15,7 +15,7 @@ import time
 import pytest
 
 from pipelines.runs import run_pipeline
-from tests.integration.test_gates import copy_home, published_home
+from tests.conftest import copy_home
 
 READERS = 3
 READER = r"""
@@ -44,24 +44,24 @@ print(json.dumps({"reads": reads, "errors": errors, "seen": seen}))
 """
 
 
+def test_readers_see_whole_snapshots_on_the_tiny_warehouse(published_tiny, tmp_path, monkeypatch):
+    """Two publishes of a home that published every tiny extract."""
+    readers_see_whole_snapshots(copy_home(published_tiny, tmp_path / "home", monkeypatch), runs=2)
+
+
 @pytest.mark.realdata
-def test_readers_see_whole_snapshots_while_runs_publish(realdata, tmp_path_factory, home):
-    readers_see_whole_snapshots(published_home(realdata, tmp_path_factory), home)
+def test_readers_see_whole_snapshots_while_runs_publish(published_real, tmp_path, monkeypatch):
+    """The same on the real-data home, one publish (the tiny test covers a sequence)."""
+    readers_see_whole_snapshots(copy_home(published_real, tmp_path / "home", monkeypatch), runs=1)
 
 
-def test_readers_see_whole_snapshots_on_the_tiny_warehouse(published_tiny, home):
-    """The same without the real data: a home that published every tiny extract."""
-    readers_see_whole_snapshots(published_tiny, home)
-
-
-def readers_see_whole_snapshots(published, home) -> None:
-    copy_home(published, home)
+def readers_see_whole_snapshots(home, runs: int) -> None:
     stop = home.root / "stop-readers"
     readers = [subprocess.Popen([sys.executable, "-c", READER, str(home.serving_db), str(stop)],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(READERS)]
     try:
         published = []
-        for _ in range(2):
+        for _ in range(runs):
             summary = run_pipeline(home)
             assert summary.success, summary.failed_checks or summary.failed_steps
             published.append(summary.published["publish_id"])

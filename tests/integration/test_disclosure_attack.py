@@ -3,10 +3,6 @@ disclosure models on scenarios that exercise every relation, the published tiny 
 blocking a publish that fails the attack or shows a non-finite number."""
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
@@ -18,11 +14,9 @@ from expectations.disclosure import thresholds as disclosure_limits
 from expectations.marts import validate_contract, validate_disclosure
 from expectations.runner import Gate
 from expectations.suites import mart_rules
-from pipelines.project import DBT_DIR, dbt_project
+from pipelines.project import dbt_project
 from tests.conftest import copy_home
-
-DBT = str(Path(sys.executable).with_name("dbt"))
-
+from tests.fixtures.warehouse import dbt
 
 # --- the attacker -----------------------------------------------------------------------------------------
 
@@ -54,21 +48,13 @@ def test_only_withheld_cells_count_as_recovered():
 
 # --- the real disclosure models on scenarios ----------------------------------------------------------------
 
-def _dbt(db: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "WELLBEING_BUILD_DB": str(db)}
-    return subprocess.run([DBT, *args, "--profiles-dir", str(DBT_DIR), "--project-dir", str(DBT_DIR),
-                           "--target-path", str(db.parent / "target"), "--log-path", str(db.parent / "logs")],
-                          cwd=DBT_DIR, env=env, capture_output=True, text=True)
-
-
 def _run_model(db: Path, model: str, tables: dict[str, str], passes: int | None = None):
     """Create the model's parents from `tables` (name -> select) and run the one model with dbt."""
     with duckdb.connect(str(db)) as con:
         con.execute("create schema if not exists intermediate")
         for name, select in tables.items():
             con.execute(f"create or replace table intermediate.{name} as {select}")
-    args = ["run", "--select", model] + (["--vars", json.dumps({"disclosure_passes": passes})] if passes else [])
-    result = _dbt(db, *args)
+    result = dbt(db, "run", "--select", model, variables={"disclosure_passes": passes} if passes else None)
     assert result.returncode == 0, result.stdout[-3000:]
     with duckdb.connect(str(db), read_only=True) as con:
         return con.execute(f"select * from intermediate.{model}").df()

@@ -1,11 +1,11 @@
 """A run killed at any point leaves the published snapshot whole, and the next run publishes exactly what an
 uninterrupted run publishes.
 
-The home starts as a copy of one that published the six real sickness months without interruption. The
-new input is the last month sent again with Windows line endings: new bytes under the same name, so it
-supersedes that month's rows with the same values, and a correct rerun must publish tables identical to
-the uninterrupted run's. `wellbeing run` runs in its own process group and kills itself (and its dbt child)
-with SIGKILL at each fault point in turn (pipelines/faults.py).
+The home starts as a copy of one that published without interruption (the session's tiny synthetic home, and
+the session's real-data home). The new input is the last sickness month sent again with Windows line endings:
+new bytes under the same name, so it supersedes that month's rows with the same values, and a correct rerun must
+publish tables identical to the uninterrupted run's. `wellbeing run` runs in its own process group and kills
+itself (and its dbt child) with SIGKILL at each fault point in turn (pipelines/faults.py).
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ import pytest
 from pipelines.faults import FAULT_ENV
 from pipelines.publish import TMP_PREFIX
 from pipelines.settings import REPO_ROOT, Home
-from tests.integration.test_gates import copy_home, published_home
+from tests.conftest import copy_home, real_sickness_months
 
 # in run order: two before dbt, one inside it, two inside the publish
 POINTS = ("ingest", "quality_gate", "dbt_build", "serving_tmp", "before_replace")
@@ -71,27 +71,30 @@ def live_processes_in_group(group: int) -> list[int]:
     return live
 
 
-@pytest.mark.realdata
-def test_killed_runs_leave_the_snapshot_and_a_rerun_catches_up(realdata, tmp_path_factory, home):
-    uninterrupted = published_home(realdata, tmp_path_factory)
-    last_month = sorted((realdata / "nhs_sickness_absence_org_monthly").glob("nhs_sickness_absence_*.csv"))[-1]
-    kill_at_every_point_then_catch_up(uninterrupted, home, last_month, "sickness_org")
-
-
-def test_killed_runs_on_the_tiny_warehouse(published_tiny, tiny_extracts, home):
-    """The same, without the real data: a home that published every tiny extract."""
+def test_killed_runs_on_the_tiny_warehouse(published_tiny, tiny_extracts, tmp_path, monkeypatch):
+    """Killed at every point, on a home that published every tiny extract."""
     last_month = sorted(tiny_extracts.glob("sickness_org_*.csv"))[-1]
-    kill_at_every_point_then_catch_up(published_tiny, home, last_month, "sickness_org")
+    kill_then_catch_up(published_tiny, copy_home(published_tiny, tmp_path / "home", monkeypatch), last_month,
+                       "sickness_org", POINTS)
 
 
-def kill_at_every_point_then_catch_up(uninterrupted: Home, home: Home, last_month: Path, raw_table: str) -> None:
+@pytest.mark.realdata
+def test_killed_runs_on_the_real_warehouse(published_real, realdata, tmp_path, monkeypatch):
+    """The same on real published files, killed inside dbt and inside the publish (the tiny test covers every
+    point; these two leave the most behind)."""
+    last_month = real_sickness_months(realdata)[-1]
+    kill_then_catch_up(published_real, copy_home(published_real, tmp_path / "home", monkeypatch), last_month,
+                       "sickness_org", ("dbt_build", "before_replace"))
+
+
+def kill_then_catch_up(uninterrupted: Home, home: Home, last_month: Path, raw_table: str, points: tuple[str, ...]
+                       ) -> None:
     expected = published_tables(uninterrupted.serving_db)
-    copy_home(uninterrupted, home)
     before, before_id = sha(home.serving_db), publish_id(home.serving_db)
     kept = sorted(p.name for p in home.snapshots.iterdir())
     (home.landing / last_month.name).write_bytes(last_month.read_bytes().replace(b"\n", b"\r\n"))
 
-    for point in POINTS:
+    for point in points:
         assert wellbeing_run(home, point) == -signal.SIGKILL, f"the run was not killed at {point}"
         assert sha(home.serving_db) == before, f"serving.duckdb changed by a run killed at {point}"
         assert publish_id(home.serving_db) == before_id

@@ -8,43 +8,21 @@ import duckdb
 import polars as pl
 import pytest
 
-from pipelines.keys import create_key
-from pipelines.runs import prepare, run_pipeline
-from pipelines.settings import Home
-
-from ..conftest import land
+from ..conftest import REAL_SURVEY, REAL_TURNOVER, real_sickness_months
 
 pytestmark = pytest.mark.realdata
 
-SICKNESS = "nhs_sickness_absence_org_monthly"
-TURNOVER = "nhs_workforce_turnover_benchmarking"
-SURVEY = "nhs_staff_survey_orgs_2021_2024"
 OUTSIDE_ICS = "QZZ"
 ALL_STAFF = "All staff groups"
 
 
 @pytest.fixture(scope="module")
-def published(realdata, tmp_path_factory):
-    """One real run, shared by the tests below: the 6 sickness months, the October 2025 turnover file, the
-    2021-2024 Staff Survey organisation results and the ODS trusts file.
-    (Module-scoped, so it sets up its home as the function-scoped `home` fixture would.)"""
-    monkeypatch = pytest.MonkeyPatch()
-    home = Home(tmp_path_factory.mktemp("realdata") / "home")
-    monkeypatch.delenv("WELLBEING_PSEUDONYM_KEY", raising=False)
-    for var, value in (("WELLBEING_HOME", home.root), ("WELLBEING_BUILD_DB", home.build_db),
-                       ("DAGSTER_HOME", home.dagster_home)):
-        monkeypatch.setenv(var, str(value))
-    prepare(home)
-    create_key(home)
-    sickness_files = sorted((realdata / SICKNESS).glob("nhs_sickness_absence_*.csv"))
-    turnover_files = sorted((realdata / TURNOVER).glob("*.csv"))
+def published(published_real, realdata):
+    """The session's real run (tests/conftest.py), with the files it loaded."""
+    sickness_files = real_sickness_months(realdata)
+    turnover_files = sorted((realdata / REAL_TURNOVER).glob("*.csv"))
     assert len(sickness_files) == 6 and len(turnover_files) == 1
-    survey_files = sorted((realdata / SURVEY).glob("*.csv"))
-    land(home, *sickness_files, *turnover_files, *survey_files, realdata / "ods_etr_2025" / "etr.csv")
-    summary = run_pipeline(home)
-    assert summary.success, summary.failed_checks or summary.failed_steps
-    yield home, sickness_files, turnover_files[0]
-    monkeypatch.undo()
+    return published_real, sickness_files, turnover_files[0]
 
 
 def _mart(home, sql: str) -> pl.DataFrame:
@@ -127,7 +105,7 @@ def test_published_marts_hold_no_load_provenance_and_both_boundary_bases(publish
 
 def test_every_real_survey_organisation_year_is_published_and_every_ics_has_each_year(published, realdata):
     home, _, _ = published
-    wide = pl.read_csv(next((realdata / SURVEY).glob("*.csv")), infer_schema_length=0)
+    wide = pl.read_csv(next((realdata / REAL_SURVEY).glob("*.csv")), infer_schema_length=0)
     org_years = _mart(home, "select distinct org_code, survey_year from marts.org_burnout_survey")
     assert org_years.height == wide.select("ODS code", "Year").unique().height == 1075
     icss = _mart(home, """select survey_year, count(distinct icb_code) as n from marts.ics_burnout_survey

@@ -1,17 +1,15 @@
 """DuckDB's memory limit and threads are configurable, with defaults derived from the machine."""
 from __future__ import annotations
 
-import dagster as dg
-
-from pipelines.defs.resources import resources
-from pipelines.settings import duckdb_config
+from pipelines.defs.resources import HomeResource
+from pipelines.settings import Home, duckdb_config
 
 
 def test_the_build_connection_takes_the_configured_memory_limit_and_threads(tmp_path, monkeypatch):
-    monkeypatch.setenv("WELLBEING_BUILD_DB", str(tmp_path / "build.duckdb"))
     monkeypatch.setenv("WELLBEING_DUCKDB_MEMORY_LIMIT", "1GB")
     monkeypatch.setenv("WELLBEING_DUCKDB_THREADS", "1")
-    with dg.build_resources({"duckdb": resources()["duckdb"]}) as built, built.duckdb.get_connection() as con:
+    home = Home(tmp_path / "home").ensure()
+    with HomeResource(root=str(home.root)).build_database() as con:
         limit, threads = con.execute("select current_setting('memory_limit'), current_setting('threads')").fetchone()
     assert (limit, threads) == ("953.6 MiB", 1)
 
