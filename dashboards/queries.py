@@ -86,8 +86,11 @@ class _Read:
             try:
                 cursor.execute(f"attach {_literal(self.snapshot.path)} as {self.alias} (read_only)")
             except duckdb.IOException:
-                cursor.close()  # renamed away between the stat and the attach: look again
-                self.snapshot = _stat_snapshot()
+                cursor.close()
+                after = _stat_snapshot()
+                if after == self.snapshot:  # the file itself cannot be read
+                    raise
+                self.snapshot = after  # renamed away between the stat and the attach: look again
                 continue
             after = _stat_snapshot()
             if after == self.snapshot:  # no publish since the stat: the attached file is this snapshot
