@@ -10,6 +10,7 @@ import streamlit as st
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))  # views import queries, present and widgets as top-level modules
+import queries  # noqa: E402  (the same module object the views import)
 
 st.set_page_config(page_title="Staff wellbeing by ICS", layout="wide", menu_items={
     "Get help": None, "Report a bug": None,
@@ -24,4 +25,5 @@ PAGES = [
 ]
 # Wide tables grow the page instead of scrolling inside a box a keyboard cannot reach.
 st.html("<style>[data-testid='stTable'] div { overflow: visible !important; }</style>")
-st.navigation(PAGES).run()
+with queries.reading():  # one read-only attachment of the published file for the whole render
+    st.navigation(PAGES).run()

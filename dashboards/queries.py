@@ -1,14 +1,24 @@
 """Every read the dashboard makes, and nothing else: SQL over the published serving database.
 
-Each query opens a short-lived read-only connection and closes it at once, so a publish (an atomic rename)
-is never blocked. Results are cached per published snapshot: the cache key holds the serving file's path,
-inode, size and modification time, so the first read after a publish goes to the new file. (DuckDB caches
-database instances by path inside a process: a connection kept open would keep serving the old file.)
+One render of a page reads through one short-lived read-only attachment of the published file: `reading()`
+(entered by app.py around the page) attaches it to a process-wide in-memory DuckDB on a cursor of its own and
+detaches it when the page is drawn, so a publish (an atomic rename) is never blocked. Attaching takes about a
+millisecond where opening a connection to the file takes ~45 ms (a new DuckDB instance each time). It also
+avoids DuckDB's instance cache (STACK.md section 4): `duckdb.connect(path)` while another connection to that path
+is open in the process returns the old file's data, whereas each ATTACH reads the file the path names now.
+
+Results are cached per published snapshot: the cache key holds the serving file's path, inode, size and
+modification time, checked unchanged around the attach, so the first render after a publish reads the new file.
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +31,8 @@ MANIFEST = REPO_ROOT / "dbt" / "target" / "manifest.json"
 # dim_ics has one row per code and validity interval: the latest names the ICS
 LATEST_ICS = """(select * from marts.dim_ics qualify row_number() over (
                     partition by icb_code order by valid_from desc) = 1)"""
+# a publish renames a new file over the served one; attach again if that happens while attaching
+ATTACH_ATTEMPTS = 5
 
 
 def home_path() -> Path:
@@ -41,7 +53,7 @@ class Snapshot:
     mtime_ns: int
 
 
-def current_snapshot() -> Snapshot | None:
+def _stat_snapshot() -> Snapshot | None:
     path = serving_path()
     try:
         stat = path.stat()
@@ -50,9 +62,83 @@ def current_snapshot() -> Snapshot | None:
     return Snapshot(str(path), stat.st_ino, stat.st_size, stat.st_mtime_ns)
 
 
+@functools.cache
+def _engine() -> duckdb.DuckDBPyConnection:
+    """The process's in-memory DuckDB: it holds no file of its own, only the attachments of open reads."""
+    return duckdb.connect(":memory:")
+
+
+def _literal(path: Path | str) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+class _Read:
+    """One read of the published snapshot: a cursor of its own with the file attached under a unique name."""
+
+    def __init__(self) -> None:
+        self.snapshot = _stat_snapshot()
+        self.cursor: duckdb.DuckDBPyConnection | None = None
+        self.alias = f"serving_{uuid.uuid4().hex}"
+        for _ in range(ATTACH_ATTEMPTS):
+            if self.snapshot is None:
+                return
+            cursor = _engine().cursor()
+            try:
+                cursor.execute(f"attach {_literal(self.snapshot.path)} as {self.alias} (read_only)")
+            except duckdb.IOException:
+                cursor.close()
+                after = _stat_snapshot()
+                if after == self.snapshot:  # the file itself cannot be read
+                    raise
+                self.snapshot = after  # renamed away between the stat and the attach: look again
+                continue
+            after = _stat_snapshot()
+            if after == self.snapshot:  # no publish since the stat: the attached file is this snapshot
+                cursor.execute(f"use {self.alias}")
+                self.cursor = cursor
+                return
+            cursor.execute(f"detach {self.alias}")
+            cursor.close()
+            self.snapshot = after
+        raise RuntimeError(f"{serving_path()} kept changing while it was being opened; try again")
+
+    def close(self) -> None:
+        if self.cursor is not None:
+            self.cursor.execute("use memory")
+            self.cursor.execute(f"detach {self.alias}")
+            self.cursor.close()
+            self.cursor = None
+
+
+_current = threading.local()  # the read of the render running in this thread (Streamlit: one per session)
+
+
+@contextmanager
+def reading() -> Iterator[Snapshot | None]:
+    """Every query inside shares one read of the snapshot published when it began (None: nothing published).
+    Nested use shares the outer read."""
+    active = getattr(_current, "read", None)
+    if active is not None:
+        yield active.snapshot
+        return
+    read = _current.read = _Read()
+    try:
+        yield read.snapshot
+    finally:
+        _current.read = None
+        read.close()
+
+
+def current_snapshot() -> Snapshot | None:
+    """The snapshot this render reads (None when nothing is published yet)."""
+    with reading() as snapshot:
+        return snapshot
+
+
 def cached(query, *args):
-    """query(*args), cached for the snapshot served now."""
-    return _cached(query.__name__, current_snapshot(), *args)
+    """query(*args), cached for the snapshot this render reads."""
+    with reading() as snapshot:
+        return _cached(query.__name__, snapshot, *args)
 
 
 @st.cache_data(max_entries=512, show_spinner=False)
@@ -60,11 +146,17 @@ def _cached(name: str, snapshot: Snapshot | None, *args):
     return QUERIES[name](*args)
 
 
-def _query(sql: str, params: list | None = None, attach_previous: Path | None = None) -> pl.DataFrame:
-    with duckdb.connect(str(serving_path()), read_only=True) as con:
-        if attach_previous is not None:
-            con.execute(f"attach '{str(attach_previous).replace(chr(39), chr(39) * 2)}' as previous (read_only)")
-        return con.sql(sql, params=params or None).pl()
+def _cursor() -> duckdb.DuckDBPyConnection:
+    """The cursor of the read in force (call inside `reading()`)."""
+    cursor = _current.read.cursor
+    if cursor is None:
+        raise FileNotFoundError(f"nothing is published: {serving_path()} does not exist")
+    return cursor
+
+
+def _query(sql: str, params: list | dict | None = None) -> pl.DataFrame:
+    with reading():
+        return _cursor().sql(sql, params=params or None).pl()
 
 
 # --- the snapshot -------------------------------------------------------------------------------------------
@@ -173,7 +265,9 @@ def sickness_series(icb_code: str, basis: str) -> pl.DataFrame:
     return _query("""
         select s.period_month, s.sickness_rate, s.sickness_rate_12m, s.sickness_rate_12m_reason, s.mh_absence_share,
                s.reason_unknown_share, s.spc_centre, s.spc_lower_limit, s.spc_upper_limit, s.spc_rule, s.spc_signal,
-               s.spc_reason, n.sickness_rate as england_sickness_rate, n.mh_absence_share as england_mh_absence_share
+               s.spc_reason, s.mh_spc_centre, s.mh_spc_lower_limit, s.mh_spc_upper_limit, s.mh_spc_rule,
+               s.mh_spc_signal, s.mh_spc_reason,
+               n.sickness_rate as england_sickness_rate, n.mh_absence_share as england_mh_absence_share
         from marts.ics_sickness_monthly s
         left join marts.national_sickness_monthly n using (period_month, boundary_basis)
         where s.icb_code = ? and s.boundary_basis = ?
@@ -321,13 +415,20 @@ def alert_changes(basis: str) -> pl.DataFrame:
     if previous is None:
         return pl.DataFrame(schema={"change": pl.String, "icb_code": pl.String, "icb_name": pl.String,
                                     "alert_reason": pl.String})
-    return _query("""
-        with now as (select icb_code, icb_name, alert_reason from marts.ics_alerts where boundary_basis = $b),
-             before as (select icb_code, icb_name, alert_reason from previous.marts.ics_alerts where boundary_basis = $b)
-        select 'new' as change, * from (select * from now except select * from before)
-        union all
-        select 'cleared', * from (select * from before except select * from now)
-        order by change desc, icb_name""", {"b": basis}, attach_previous=previous)
+    alias = f"previous_{uuid.uuid4().hex}"  # attachment names are shared by every read in the process
+    with reading():
+        _cursor().execute(f"attach {_literal(previous)} as {alias} (read_only)")
+        try:
+            return _query(f"""
+                with now as (select icb_code, icb_name, alert_reason from marts.ics_alerts where boundary_basis = $b),
+                     before as (select icb_code, icb_name, alert_reason from {alias}.marts.ics_alerts
+                                where boundary_basis = $b)
+                select 'new' as change, * from (select * from now except select * from before)
+                union all
+                select 'cleared', * from (select * from before except select * from now)
+                order by change desc, icb_name""", {"b": basis})
+        finally:
+            _cursor().execute(f"detach {alias}")
 
 
 def table_changes() -> pl.DataFrame:

@@ -12,6 +12,8 @@ import streamlit as st
 
 PLOTLY_CONFIG = {"displaylogo": False, "displayModeBar": False}
 BASIS_STATE = "boundary_basis"  # kept across pages
+# what an SPC chart reads beside the series: centre, limits, the rule, the point type and why there is none
+SPC_COLUMNS = ("spc_centre", "spc_lower_limit", "spc_upper_limit", "spc_rule", "spc_signal", "spc_reason")
 
 
 def require_snapshot() -> queries.Snapshot:

@@ -58,12 +58,11 @@ with tab_sickness:
     if latest:
         st.markdown(f"12-month rate: **{present.percent(latest['sickness_rate_12m'], 2, latest['sickness_rate_12m_reason'])}**")
 with tab_mh:
-    st.markdown("The marts publish SPC limits for sickness and leaver rates only: this series is shown without "
-               "limits, beside England.")
-    widgets.spc_chart(sickness.with_columns(pl.lit(None, pl.Float64).alias(c) for c in
-                                            ("spc_centre", "spc_lower_limit", "spc_upper_limit"))
-                      .with_columns(pl.lit(None, pl.String).alias("spc_signal"),
-                                    pl.lit("no SPC limits published for this series").alias("spc_reason")),
+    st.markdown("Days lost to anxiety, stress, depression and other psychiatric illnesses, as a share of the days "
+               "lost with a known reason.")
+    # the share's own SPC columns (mh_spc_*) under the names the chart reads
+    widgets.spc_chart(sickness.select("period_month", "mh_absence_share", "england_mh_absence_share",
+                                      *[pl.col(f"mh_{c}").alias(c) for c in widgets.SPC_COLUMNS]),
                       "mh_absence_share", "Mental-health share of days lost", name, "england_mh_absence_share")
 with tab_leavers:
     widgets.spc_chart(turnover, "leaver_rate", "Leaver rate", name, "england_leaver_rate")

@@ -2,9 +2,10 @@
 
     .venv/bin/python tests/benchmarks/bench_dashboard.py --home .wellbeing [--runs 7]
 
-For every page: the time of the queries it makes (each a fresh read-only connection, nothing cached), and
-the time to render the whole page server-side (Streamlit AppTest, cache cleared first: a cold render, as
-after a publish; then warm, as on a later visit). Prints median and p95 per page in seconds.
+Prints the published tables and their row counts, then for every page: the time of the queries it makes
+(through one read of the snapshot, as a render does, nothing cached), and the time to render the whole page
+server-side (Streamlit AppTest, cache cleared first: a cold render, as after a publish; then warm, as on a
+later visit). Median and p95 per page in seconds.
 """
 from __future__ import annotations
 
@@ -59,19 +60,26 @@ def main() -> int:
     os.environ.pop("WELLBEING_SERVING_DB", None)
     sys.path.insert(0, str(APP.parent))
     logging.getLogger("streamlit").setLevel(logging.ERROR)  # AppTest outside a server warns on every run
+    import duckdb
     import queries
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
     serving = queries.serving_path()
     print(f"serving database: {serving} ({serving.stat().st_size / 1e6:.1f} MB), {args.runs} runs")
-    reads = page_queries(queries)
+    with duckdb.connect(str(serving), read_only=True) as con:
+        tables = con.execute("select schema_name || '.' || table_name from duckdb_tables() order by 1").fetchall()
+        for (table,) in tables:
+            print(f"  {table:45s} {con.execute(f'select count(*) from {table}').fetchone()[0]:>9,d} rows")
+    with queries.reading():
+        reads = page_queries(queries)
     for page, calls in reads.items():
         timings = []
         for _ in range(args.runs):
             started = time.perf_counter()
-            for query, *params in calls:
-                query(*params)
+            with queries.reading():
+                for query, *params in calls:
+                    query(*params)
             timings.append(time.perf_counter() - started)
         print(f"{page:15s} queries ({len(calls):2d}): {summary(timings)}")
     for page, path in PAGES.items():

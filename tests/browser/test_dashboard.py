@@ -13,7 +13,8 @@ import socket
 import subprocess
 import time
 import urllib.request
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 import duckdb
@@ -48,10 +49,11 @@ def home(published_tiny, tmp_path_factory) -> Home:
     return Home(target)
 
 
-@pytest.fixture(scope="module")
-def server(home):
+@contextmanager
+def serving(home_root: Path) -> Iterator[str]:
+    """`wellbeing dashboard`'s Streamlit command on a free loopback port over `home_root`; yields its URL."""
     port = _free_port()
-    env = {**os.environ, "WELLBEING_HOME": str(home.root)}
+    env = {**os.environ, "WELLBEING_HOME": str(home_root)}
     env.pop("WELLBEING_SERVING_DB", None)
     process = subprocess.Popen(streamlit_command(port), cwd=working_directory(), env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
@@ -70,6 +72,12 @@ def server(home):
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def server(home):
+    with serving(home.root) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,10 @@ organisation must change what is shown.
 """
 from __future__ import annotations
 
+import os
 import re
+import sys
+import threading
 
 import duckdb
 import pytest
@@ -151,6 +154,35 @@ def test_ics_page_draws_the_marts_spc_series_against_england(app, marts):
     assert "Sickness absence rate for" in captions and f"{rows[-1][1]:.2f}%" in captions
 
 
+def test_ics_page_draws_the_mental_health_share_with_its_own_spc(app, marts):
+    """The mental-health share has its own Making Data Count chart: the mart's mh_spc_* limits and signals, the
+    variation icon in words, and England beside it, in the chart's table."""
+    at = app("ics")
+    code = at.selectbox(key="ics_select").value
+    rows = marts("""select s.mh_absence_share, s.mh_spc_centre, s.mh_spc_lower_limit, s.mh_spc_upper_limit,
+                           s.mh_spc_signal, s.mh_spc_reason, n.mh_absence_share
+                    from marts.ics_sickness_monthly s
+                    join marts.national_sickness_monthly n using (period_month, boundary_basis)
+                    where s.icb_code = ? and s.boundary_basis = 'current' and s.mh_absence_share is not null
+                    order by s.period_month""", [code])
+    assert any(r[1] is not None for r in rows), "the tiny scale has enough months for limits"
+    shown = tables_with(at, "Mental-health share of days lost (%)")[0]
+    assert len(shown) == len(rows)
+    words = {"common_cause": "● Common cause", "special_cause_concern": "▲ Special cause: concern",
+             "special_cause_improvement": "▼ Special cause: improvement"}
+    for (share, centre, lower, upper, signal, reason, england), (_, row) in zip(rows, shown.iterrows(), strict=True):
+        assert row["Mental-health share of days lost (%)"] == pytest.approx(round(share, 2))
+        assert row["England (%)"] == pytest.approx(round(england, 2))
+        if centre is None:
+            assert row["Centre"] == "no limits" and row["Variation"] == reason
+        else:
+            assert row["Centre"] == f"{centre:,.2f}" and row["Variation"] == words[signal]
+            assert row["Lower limit"] == f"{lower:,.2f}" and row["Upper limit"] == f"{upper:,.2f}"
+            assert 0 <= lower <= centre <= upper <= 100
+    captions = " ".join(c.value for c in at.markdown)
+    assert "Mental-health share of days lost for" in captions and f"{rows[-1][0]:.2f}%" in captions
+
+
 def test_ics_page_lists_abolished_icbs_on_the_as_at_basis_only(app, marts):
     abolished = {r[0]: r[1] for r in marts("""select d.icb_code, s.icb_name from marts.dim_ics d
                                               join marts.dim_ics s on s.icb_code = d.successor_icb_code
@@ -274,3 +306,60 @@ def test_a_page_says_when_nothing_is_published(tmp_path, monkeypatch):
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert not at.exception and "Nothing has been published yet" in at.warning[0].value
 
+
+
+# --- how a render reads -------------------------------------------------------------------------------------
+
+def _publish(path, publish_id: str) -> None:
+    """A minimal published file, renamed over `path` as a publish does."""
+    staging = path.with_name(f"{publish_id}.tmp")
+    with duckdb.connect(str(staging)) as con:
+        con.execute("create schema meta")
+        con.execute("""create table meta.publish_log as select ? as publish_id, now() as published_at, 'run' as run_id,
+                       1 as rows_published, 1 as files_loaded, '{}' as tables, '{}' as vars""", [publish_id])
+    os.replace(staging, path)
+
+
+def test_a_render_reads_through_one_attachment_and_the_next_sees_a_new_publish(tmp_path, monkeypatch):
+    """All the queries of one render share one read-only attachment, gone when the render ends; a publish while
+    another render still reads the old file is what the next render shows (no DuckDB instance-cache trap),
+    and results are cached per snapshot."""
+    sys.path.insert(0, str(REPO_ROOT / "dashboards"))
+    import queries
+
+    serving = tmp_path / "serving.duckdb"
+    monkeypatch.setenv("WELLBEING_SERVING_DB", str(serving))
+    _publish(serving, "first")
+
+    def attachments() -> list[str]:
+        return [r[0] for r in queries._engine().execute(
+            "select database_name from duckdb_databases() where database_name like 'serving_%'").fetchall()]
+
+    with queries.reading() as snapshot:
+        assert queries.publish_log()["publish_id"][0] == "first"
+        assert queries.min_respondents() == 11  # a second query, same attachment
+        assert len(attachments()) == 1 and queries.current_snapshot() == snapshot
+    assert attachments() == []
+
+    # another session's render holds the old file while a publish replaces it
+    holding, release = threading.Event(), threading.Event()
+
+    def other_render():
+        with queries.reading():
+            queries.publish_log()
+            holding.set()
+            release.wait(30)
+
+    other = threading.Thread(target=other_render)
+    other.start()
+    assert holding.wait(30)
+    try:
+        assert queries.cached(queries.publish_log)["publish_id"][0] == "first"
+        _publish(serving, "second")
+        with queries.reading() as snapshot:
+            assert snapshot.inode == serving.stat().st_ino
+            assert queries.cached(queries.publish_log)["publish_id"][0] == "second"
+    finally:
+        release.set()
+        other.join(30)
+    assert attachments() == []

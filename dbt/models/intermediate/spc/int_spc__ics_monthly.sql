@@ -1,7 +1,8 @@
 -- Statistical process control (NHS England "Making Data Count" XmR charts) on each ICS monthly series,
 -- the way NHS analysts apply it (NHSRplotthedots): centre = mean of the baseline (the first
 -- spc_baseline_points points, or all if fewer), limits = centre +/- 2.66 x mean moving range of the baseline,
--- near-limit band at 2/3 of that distance. Every series is a rate, so the lower limit and band are floored at 0.
+-- near-limit band at 2/3 of that distance. Every series is a percentage (0-100), so the limits and bands are
+-- floored at 0 and capped at 100.
 -- No limits and no signal when the baseline has fewer than
 -- spc_min_points points. Rules, the first that applies wins:
 --   1 outside_limits      the point is above the upper or below the lower limit;
@@ -23,6 +24,10 @@ with series as (
     select 'leaver_rate' as measure, icb_code, boundary_basis, period_month, leaver_rate as value
     from {{ ref('int_turnover__ics_monthly') }}
     where leaver_rate is not null
+    union all
+    select 'mh_absence_share' as measure, icb_code, boundary_basis, period_month, mh_absence_share as value
+    from {{ ref('int_sickness__ics_monthly') }}
+    where mh_absence_share is not null
 ),
 
 numbered as (
@@ -54,9 +59,9 @@ limits as (
         b.baseline_points,
         b.centre,
         b.baseline_points >= {{ var('spc_min_points') }} as has_limits,
-        b.centre + 2.66 * b.mean_moving_range as upper_limit,
+        least(b.centre + 2.66 * b.mean_moving_range, 100) as upper_limit,
         greatest(b.centre - 2.66 * b.mean_moving_range, 0) as lower_limit,
-        b.centre + 2.66 * 2 / 3 * b.mean_moving_range as near_upper,
+        least(b.centre + 2.66 * 2 / 3 * b.mean_moving_range, 100) as near_upper,
         greatest(b.centre - 2.66 * 2 / 3 * b.mean_moving_range, 0) as near_lower
     from numbered as n
     inner join baselines as b using (measure, icb_code, boundary_basis)

@@ -1,7 +1,7 @@
 -- ICS sickness absence per month on both boundary bases, with the 12-month rate, the mental-health share
--- and the SPC signal of the monthly rate. An ICS-month withheld by disclosure control (int_sickness__disclosure)
--- keeps its keys and loses its days and rates, and a 12-month figure is shown only when no month of its window
--- is withheld (two consecutive windows differ by one month at each end).
+-- and the SPC signals of the monthly rate and of the mental-health share. An ICS-month withheld by disclosure
+-- control (int_sickness__disclosure) keeps its keys and loses its days and rates, and a 12-month figure is
+-- shown only when no month of its window is withheld (two consecutive windows differ by one month at each end).
 with disclosure as (
     select
         icb_code,
@@ -17,6 +17,10 @@ with disclosure as (
 
 spc as (
     select * from {{ ref('int_spc__ics_monthly') }} where measure = 'sickness_rate'
+),
+
+mh_spc as (
+    select * from {{ ref('int_spc__ics_monthly') }} where measure = 'mh_absence_share'
 ),
 
 names as (
@@ -56,13 +60,21 @@ final as (
         p.spc_upper_limit,
         p.spc_rule,
         p.spc_signal,
-        p.spc_reason
+        p.spc_reason,
+        m.spc_centre as mh_spc_centre,
+        m.spc_lower_limit as mh_spc_lower_limit,
+        m.spc_upper_limit as mh_spc_upper_limit,
+        m.spc_rule as mh_spc_rule,
+        m.spc_signal as mh_spc_signal,
+        m.spc_reason as mh_spc_reason
     from {{ ref('int_sickness__ics_monthly') }} as s
     inner join disclosure as d
         on d.icb_code = s.icb_code and d.boundary_basis = s.boundary_basis and d.period_month = s.period_month
     left join names as n on n.icb_code = s.icb_code
     left join spc as p
         on p.icb_code = s.icb_code and p.boundary_basis = s.boundary_basis and p.period_month = s.period_month
+    left join mh_spc as m
+        on m.icb_code = s.icb_code and m.boundary_basis = s.boundary_basis and m.period_month = s.period_month
 )
 
 {{ select_contract_columns('final') }}
