@@ -117,6 +117,20 @@ def point_environment_at(mp: pytest.MonkeyPatch, h: Home) -> None:
         mp.setenv(var, value)
 
 
+def published_marts(serving: Path) -> dict[str, list[tuple]]:
+    """Every published mart's rows, sorted, each float to 12 significant digits: a sum of doubles depends on
+    the order rows reach it (weighted survey sums after a sickness file is re-sent), so two runs over the same
+    inputs may differ in the last binary digit, never in a figure anyone reads."""
+    def plain(value):
+        return float(f"{value:.12g}") if isinstance(value, float) else value
+
+    with duckdb.connect(str(serving), read_only=True) as con:
+        tables = [t for (t,) in con.execute("select table_name from information_schema.tables "
+                                            "where table_schema = 'marts' order by 1").fetchall()]
+        return {t: sorted((tuple(plain(v) for v in row) for row in con.execute(f"select * from marts.{t}").fetchall()),
+                          key=repr) for t in tables}
+
+
 def land(home: Home, *files: Path) -> list[Path]:
     """Copy files into the home's landing folder."""
     home.landing.mkdir(parents=True, exist_ok=True)

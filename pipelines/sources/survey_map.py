@@ -28,8 +28,9 @@ MAPPED_OUTPUT = (
     Column("org_name", pl.String),
     Column("benchmarking_group", pl.String),
     Column("weighting", pl.String),
-    Column("published_icb_name", pl.String),
-    Column("published_region_name", pl.String),
+    # as the file gives them, for reference only: real files leave them empty for some organisations and years
+    Column("published_icb_name", pl.String, nullable=True),
+    Column("published_region_name", pl.String, nullable=True),
     Column("question_code", pl.String),
     Column("measure", pl.String),
     Column("value", pl.Float64),

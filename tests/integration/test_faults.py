@@ -22,17 +22,10 @@ import pytest
 from pipelines.faults import FAULT_ENV
 from pipelines.publish import TMP_PREFIX
 from pipelines.settings import REPO_ROOT, Home
-from tests.conftest import copy_home, real_sickness_months
+from tests.conftest import copy_home, published_marts, real_sickness_months
 
 # in run order: two before dbt, one inside it, two inside the publish
 POINTS = ("ingest", "quality_gate", "dbt_build", "serving_tmp", "before_replace")
-
-
-def published_tables(serving: Path) -> dict[str, list[tuple]]:
-    with duckdb.connect(str(serving), read_only=True) as con:
-        tables = [r[0] for r in con.execute("select table_name from information_schema.tables "
-                                            "where table_schema = 'marts' order by 1").fetchall()]
-        return {t: con.execute(f"select * from marts.{t} order by all").fetchall() for t in tables}
 
 
 def publish_id(serving: Path) -> str:
@@ -89,7 +82,7 @@ def test_killed_runs_on_the_real_warehouse(published_real, realdata, tmp_path, m
 
 def kill_then_catch_up(uninterrupted: Home, home: Home, last_month: Path, raw_table: str, points: tuple[str, ...]
                        ) -> None:
-    expected = published_tables(uninterrupted.serving_db)
+    expected = published_marts(uninterrupted.serving_db)
     before, before_id = sha(home.serving_db), publish_id(home.serving_db)
     kept = sorted(p.name for p in home.snapshots.iterdir())
     (home.landing / last_month.name).write_bytes(last_month.read_bytes().replace(b"\n", b"\r\n"))
@@ -104,7 +97,7 @@ def kill_then_catch_up(uninterrupted: Home, home: Home, last_month: Path, raw_ta
 
     assert wellbeing_run(home, None) == 0
     assert publish_id(home.serving_db) != before_id
-    assert published_tables(home.serving_db) == expected
+    assert published_marts(home.serving_db) == expected
     assert not list(home.warehouse.glob(f"{TMP_PREFIX}*"))
     with duckdb.connect(str(home.build_db), read_only=True) as con:
         resends = con.execute("select outcome, rows_superseded from raw.load_log where file_name = ? "

@@ -185,9 +185,8 @@ def test_checks_of_a_publication_are_recorded_with_it(published):
     names = {name for name, _, _ in checks}
     assert {"gx_raw_sickness_org", "gx_ics_sickness_monthly", "distribution_ics_sickness_monthly",
             "disclosure_ics_sickness_monthly", "gx_dim_ics"} <= names
-    assert all(passed for _, passed, _ in checks)
-    ours = [detail for name, _, detail in checks if name.startswith(("gx_", "distribution_", "disclosure_"))]
-    assert ours and all("data_docs" in detail for detail in ours)
+    ours = [(passed, detail) for name, passed, detail in checks if name.startswith(("gx_", "distribution_", "disclosure_"))]
+    assert ours and all(passed and "data_docs" in detail for passed, detail in ours)  # the gates (freshness only warns)
     assert (published.reports / "data_docs" / "marts" / "index.html").exists()
 
 

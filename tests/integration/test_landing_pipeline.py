@@ -16,16 +16,13 @@ from pipelines.landing import load_file
 from pipelines.outcomes import checks_of_run
 from tests.fixtures.samples import SAMPLES, write_sample
 
-from ..conftest import copy_home
+from ..conftest import copy_home, published_marts
 
 SECRET_ID = "98765432"  # an employee id in a broken record-level file
 
 
 def marts(home) -> dict[str, list]:
-    with duckdb.connect(str(home.serving_db), read_only=True) as con:
-        tables = [t for (t,) in con.execute("select table_name from information_schema.tables "
-                                            "where table_schema = 'marts' order by 1").fetchall()]
-        return {t: con.execute(f"select * from marts.{t} order by all").fetchall() for t in tables}
+    return published_marts(home.serving_db)
 
 
 def raw_tables(home) -> dict[str, list]:
@@ -62,7 +59,8 @@ def test_bad_files_warn_on_their_own_tables_leak_no_identifier_and_the_good_file
         "raw/pulse_responses", "raw/survey_org_results", "raw/absence_episodes"}
     assert "warning files_accepted on raw/leavers" in terminal
     assert "esr_leavers_broken.csv: row 3, column employee_id" in terminal
-    assert raw_tables(home) == before_raw and marts(home) == before_marts
+    assert raw_tables(home) == before_raw
+    assert marts(home) == before_marts
 
     names = ("esr_leavers_broken.csv", "sick_nan.csv", "minutes.csv", ".pulse_draft.csv")
     with duckdb.connect(str(home.build_db), read_only=True) as con:
