@@ -1,23 +1,19 @@
 """What the dbt project promises about each published table, read from its manifest.
 
-The mart contracts already say everything a gate needs: each column's type and documented scale
-("% (0-100)", "0-10"), and the grain (the model's `unique_combination` test). Reading them here keeps the
-gates in step with the models without a second list to maintain.
+The mart YAML declares everything a gate needs, once: each column's type (the enforced contract), its
+`meta` (`scale: percent` for 0-100, `scale: score` for 0-10, `withheld_by: <flag>` for a column that is null
+where that flag is set) and the grain (the model's `unique_combination` test). Descriptions are prose for
+readers: rewording one changes no gate.
 """
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
-# a documented scale in a column description: "% (0-100)", "score 0-10"
-PERCENT_SCALE = re.compile(r"\b0\s*[-–]\s*100\b")
-SCORE_SCALE = re.compile(r"\b0\s*[-–]\s*10\b(?!0)")
-# differences, control limits and test statistics are on the column's scale but may leave its range
-UNBOUNDED_NAME = re.compile(r"change|diff|delta|limit|_lcl|_ucl|z_score|_z$")
 # the period a row belongs to, in order of preference
 PERIOD_COLUMNS = ("period_month", "survey_year", "year")
 NUMERIC_TYPES = re.compile(r"^(double|float|real|decimal|numeric|hugeint|u?bigint|u?integer|int\d*|u?smallint|u?tinyint)")
@@ -27,20 +23,29 @@ NUMERIC_TYPES = re.compile(r"^(double|float|real|decimal|numeric|hugeint|u?bigin
 class MartContract:
     table: str
     columns: dict[str, str]  # name -> declared data type
-    descriptions: dict[str, str]
     grain: tuple[str, ...]
+    meta: dict[str, dict] = field(default_factory=dict)  # name -> the column's declared meta
 
-    def scaled(self, pattern: re.Pattern) -> list[str]:
-        return [c for c, text in self.descriptions.items()
-                if pattern.search(text) and not UNBOUNDED_NAME.search(c) and self.is_numeric(c)]
+    def declared(self, key: str, value: str | None = None) -> list[str]:
+        """The columns whose meta sets `key` (to `value`, when given)."""
+        return [c for c in self.columns if key in self.meta.get(c, {})
+                and (value is None or self.meta[c][key] == value)]
 
     @property
     def percent_columns(self) -> list[str]:
-        return self.scaled(PERCENT_SCALE)
+        return self.declared("scale", "percent")
 
     @property
     def score_columns(self) -> list[str]:
-        return [c for c in self.scaled(SCORE_SCALE) if c not in self.percent_columns]
+        return self.declared("scale", "score")
+
+    @property
+    def withheld(self) -> dict[str, list[str]]:
+        """Each suppression flag and the columns declared null where it is set."""
+        out: dict[str, list[str]] = {}
+        for c in self.declared("withheld_by"):
+            out.setdefault(self.meta[c]["withheld_by"], []).append(c)
+        return out
 
     @property
     def period_column(self) -> str | None:
@@ -61,7 +66,7 @@ class MartContract:
 
 
 def mart_contracts(manifest: dict) -> dict[str, MartContract]:
-    """Every model under models/marts/, with its columns, descriptions and grain."""
+    """Every model under models/marts/, with its columns, their meta and its grain."""
     grains = {}
     for node in manifest["nodes"].values():
         meta = node.get("test_metadata") or {}
@@ -73,8 +78,9 @@ def mart_contracts(manifest: dict) -> dict[str, MartContract]:
         node["name"]: MartContract(
             table=node["name"],
             columns={c: (spec.get("data_type") or "") for c, spec in node["columns"].items()},
-            descriptions={c: spec.get("description") or "" for c, spec in node["columns"].items()},
             grain=grains.get(uid, ()),
+            meta={c: (spec.get("config") or {}).get("meta") or spec.get("meta") or {}
+                  for c, spec in node["columns"].items()},
         )
         for uid, node in manifest["nodes"].items()
         if node["resource_type"] == "model" and node["fqn"][1] == "marts"

@@ -22,8 +22,6 @@ SOCIAL_CARE_COUNTS = ("n_workers", "asc_n_workers")
 COUNTS = SURVEY_COUNTS + SOCIAL_CARE_COUNTS
 SICKNESS_DENOMINATOR = "fte_days_available"
 SICKNESS_WITHHELD_WITH_IT = ("fte_days_lost", "sickness_rate")
-# a column whose contract says it is null on a withheld row
-WITHHELD_NOTE = re.compile(r"null when [\w ]*(?:suppressed|withheld)", re.IGNORECASE)
 # identifiers of people and load provenance never reach the serving database (marts are aggregates and a
 # pure function of the inputs: run ids, load ids and times live in meta only)
 NOT_PUBLISHABLE = re.compile(
@@ -33,26 +31,6 @@ NOT_PUBLISHABLE = re.compile(
 
 def thresholds(dbt_vars: dict) -> dict[str, float]:
     return {name: max(floor, dbt_vars.get(name, floor)) for name, floor in FLOORS.items()}
-
-
-def suppression_flags(contract: MartContract) -> dict[str, list[str]]:
-    """Each suppression flag (`suppressed`, `pulse_suppressed`, ...) and the columns null where it is set.
-
-    Those are the columns whose contract says so and, in a survey table, every percentage and score; a
-    column belongs to the flag sharing its prefix (pulse_psi_score to pulse_suppressed).
-    """
-    flags = {c: c.removesuffix("suppressed") for c, t in contract.columns.items()
-             if t.lower() == "boolean" and (c == "suppressed" or c.endswith("_suppressed"))}
-    survey = any(c in contract.columns for c in SURVEY_COUNTS)
-    withheld = {flag: [] for flag in flags}
-    for column, text in contract.descriptions.items():
-        measure = survey and column in contract.percent_columns + contract.score_columns
-        if column in flags or not (WITHHELD_NOTE.search(text) or measure):
-            continue
-        owners = [flag for flag, prefix in flags.items() if column.startswith(prefix)]
-        if owners:
-            withheld[max(owners, key=len)].append(column)
-    return withheld
 
 
 def disclosure_expectations(contract: MartContract, limits: dict[str, float]) -> list:
@@ -77,7 +55,7 @@ def disclosure_expectations(contract: MartContract, limits: dict[str, float]) ->
             column=c, min_value=limit,
             meta={"rule": f"a cell of fewer than {limit:g} {what} is withheld, its count never shown"})
             for c in names if c in columns]
-    for flag, withheld in suppression_flags(contract).items():
+    for flag, withheld in contract.withheld.items():
         out += [gxe.ExpectColumnValuesToBeNull(
             column=c, row_condition=f"{flag} == True", condition_parser="pandas",
             meta={"rule": f"withheld (null) where {flag} is true"}) for c in withheld]

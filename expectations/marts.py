@@ -23,7 +23,6 @@ from .disclosure import (
     SICKNESS_DENOMINATOR,
     disclosure_expectations,
     publishable_columns_expectation,
-    suppression_flags,
 )
 from .raw import quoted
 from .runner import Failure, Frame, Gate, Verdict
@@ -285,7 +284,7 @@ def validate_disclosure(con: duckdb.DuckDBPyConnection, gate: Gate, contract: Ma
     actual = read(con, "select column_name from information_schema.columns where table_schema = 'marts' "
                        "and table_name = ? and table_catalog = current_database()", [contract.table])
     expectations = disclosure_expectations(contract, limits)
-    flags = list(suppression_flags(contract))
+    flags = list(contract.withheld)
     needed = dict.fromkeys([*contract.grain, *sorted({e.column for e in expectations}), *flags,
                             *({SICKNESS_DENOMINATOR} & set(contract.columns))])
     rows = read(con, f"select {', '.join(map(quoted, needed))} from marts.{contract.table}")

@@ -2,10 +2,13 @@
 fails bad data with the column and values named (real GX, real DuckDB; no pipeline run)."""
 from __future__ import annotations
 
+import copy
+
 import duckdb
 import pytest
 
 from expectations.contract import MartContract, load_manifest, mart_contracts
+from expectations.disclosure import disclosure_expectations
 from expectations.disclosure import thresholds as disclosure_limits
 from expectations.marts import PREVIOUS, validate_contract, validate_disclosure, validate_distribution
 from expectations.raw import validate_raw
@@ -22,8 +25,7 @@ ICS_MONTHLY = MartContract(
     table="ics_rates", grain=("icb_code", "period_month", "boundary_basis"),
     columns={"icb_code": "varchar", "period_month": "date", "boundary_basis": "varchar", "n_orgs": "bigint",
              "sickness_rate": "double"},
-    descriptions={"icb_code": "ICB ODS code.", "period_month": "First day of the month.", "boundary_basis": "",
-                  "n_orgs": "Organisations.", "sickness_rate": "% (0-100): days lost / days available x 100."})
+    meta={"sickness_rate": {"scale": "percent"}})
 DIM_ICS = """create table marts.dim_ics (icb_code varchar, valid_from date, valid_to date);
     insert into marts.dim_ics values ('QUE', '2022-07-01', '2026-03-31'), ('QSYN1', '2026-04-01', null),
                                      ('QH8', '2022-07-01', null)"""
@@ -61,6 +63,29 @@ def test_contracts_come_from_the_dbt_manifest():
     assert not contracts["dim_ics"].is_ics_level
 
 
+def test_gates_read_the_declared_meta_and_never_the_descriptions():
+    """Rewording every description changes no gate; changing a column's declared meta in the YAML does."""
+    manifest = load_manifest(dbt_project.manifest_path)
+    reworded = copy.deepcopy(manifest)
+    for node in reworded["nodes"].values():
+        for column in node.get("columns", {}).values():
+            column["description"] = "reworded: null when withheld, % (0-100), a score 0-10"
+    before, after = mart_contracts(manifest), mart_contracts(reworded)
+    assert after == before
+    limits = disclosure_limits({})
+    survey = before["ics_psychological_safety"]
+    assert "psi_pct_positive" in survey.percent_columns and "psi_pct_positive" in survey.withheld["suppressed"]
+    assert [e.column for e in disclosure_expectations(after["ics_psychological_safety"], limits)] == \
+        [e.column for e in disclosure_expectations(survey, limits)]
+
+    node = next(n for n in manifest["nodes"].values() if n.get("name") == "ics_psychological_safety"
+                and n["resource_type"] == "model")
+    node["columns"]["psi_pct_positive"]["config"]["meta"] = {"scale": "score"}
+    changed = mart_contracts(manifest)["ics_psychological_safety"]
+    assert "psi_pct_positive" in changed.score_columns and "psi_pct_positive" not in changed.percent_columns
+    assert "psi_pct_positive" not in changed.withheld.get("suppressed", [])
+
+
 def test_every_ics_in_every_period_while_it_exists(con, gate):
     """QUE merges into QSYN1 in April 2026 (dim_ics does not know yet); QMM merely stops reporting in March."""
     con.execute(DIM_ICS)
@@ -96,7 +121,7 @@ def test_contract_ranges_grain_and_references(con, gate):
 
     con.execute("drop table marts.dim_ics")
     assert any(f.failing == "marts.dim_ics is not built" for f in validate_contract(con, gate, ICS_MONTHLY, RULES).failures)
-    ungrained = MartContract("ics_rates", ICS_MONTHLY.columns, ICS_MONTHLY.descriptions, ())
+    ungrained = MartContract("ics_rates", ICS_MONTHLY.columns, (), ICS_MONTHLY.meta)
     assert validate_contract(con, gate, ungrained, RULES).failures[0].column == "(grain)"
 
 
@@ -145,8 +170,9 @@ def test_disclosure_scan(con, gate):
                  "n_respondents_label": "varchar", "suppressed": "boolean", "psi_pct_positive": "double",
                  "pulse_n_responses": "bigint", "pulse_suppressed": "boolean", "pulse_psi_score": "double",
                  "respondent_pid": "varchar"},
-        descriptions={"psi_pct_positive": "% (0-100) agreeing.", "pulse_psi_score": "Pulse score, 0-10.",
-                      "n_respondents": "Respondents; null when the cell is withheld."})
+        meta={"psi_pct_positive": {"scale": "percent", "withheld_by": "suppressed"},
+              "pulse_psi_score": {"scale": "score", "withheld_by": "pulse_suppressed"},
+              "n_respondents": {"withheld_by": "suppressed"}})
     con.execute("""create table marts.org_survey as select * from (values
         ('A', 2024, 250, '250', false, 61.0, 40, false, 6.5, null),
         ('B', 2024, null, '<11', true, null, 30, false, 7.0, null),
@@ -201,7 +227,7 @@ def test_distribution_compares_only_what_the_published_snapshot_has(con, gate, t
     rates(con, [("QH8", "2025-01-01", "as_at", 3, 4.0), ("QH8", "2025-02-01", "as_at", 300, 4.2)])
     verdict = validate_distribution(con, gate, ICS_MONTHLY, RULES, load_thresholds(tmp_path), True)
     assert verdict.success and verdict.evaluated == 5  # row count, period profile (2), watched rate (2)
-    regrained = MartContract("ics_rates", ICS_MONTHLY.columns, ICS_MONTHLY.descriptions, ("icb_code", "n_orgs"))
+    regrained = MartContract("ics_rates", ICS_MONTHLY.columns, ("icb_code", "n_orgs"), ICS_MONTHLY.meta)
     assert "grain changed" in validate_distribution(con, gate, regrained, RULES, load_thresholds(tmp_path), True).notes[0]
 
 
@@ -214,6 +240,6 @@ def test_organisation_tables_reference_dim_organisation(con, gate):
         ) t(org_code, icb_code, period_month, sickness_rate)""")
     org_monthly = MartContract(
         "org_rates", {"org_code": "varchar", "icb_code": "varchar", "period_month": "date", "sickness_rate": "double"},
-        {"sickness_rate": "% (0-100)."}, ("org_code", "period_month"))
+        ("org_code", "period_month"), {"sickness_rate": {"scale": "percent"}})
     [orphan] = validate_contract(con, gate, org_monthly, RULES).failures  # QZZ is fine outside ICS tables
     assert orphan.column == "org_code" and orphan.examples == ("org_code=RXX, period_month=2025-01-01",)
