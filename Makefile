@@ -10,7 +10,7 @@ setup: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -c requirements.txt -e ".[test]"
-	cd dbt && ../$(BIN)/dbt parse --quiet --log-level-file none --profiles-dir .
+	cd dbt && ../$(BIN)/dbt parse --quiet --log-level-file none --log-path target --profiles-dir .
 	touch $@
 
 demo: setup
@@ -23,7 +23,7 @@ test: setup
 lint: setup
 	$(BIN)/ruff check .
 	mkdir -p $(VENV)/lint-home/warehouse
-	cd dbt && WELLBEING_HOME=$(CURDIR)/$(VENV)/lint-home ../$(BIN)/sqlfluff lint models --processes 2
+	cd dbt && WELLBEING_HOME=$(CURDIR)/$(VENV)/lint-home DBT_LOG_PATH=$(CURDIR)/$(VENV)/lint-home ../$(BIN)/sqlfluff lint models --processes 2
 
 clean:
 	rm -rf .wellbeing dbt/target dbt/logs

@@ -19,8 +19,8 @@ def ensure_manifest() -> Path:
     sources = [p for p in DBT_DIR.rglob("*") if p.suffix in {".sql", ".yml", ".csv"} and "target" not in p.parts]
     if not manifest.exists() or manifest.stat().st_mtime < max(p.stat().st_mtime for p in sources):
         dbt = str(Path(sys.executable).with_name("dbt"))
-        subprocess.run([dbt, "parse", "--quiet", "--log-level-file", "none", "--profiles-dir", str(DBT_DIR),
-                        "--project-dir", str(DBT_DIR)], check=True, cwd=DBT_DIR)
+        subprocess.run([dbt, "parse", "--quiet", "--log-level-file", "none", "--log-path", str(manifest.parent),
+                        "--profiles-dir", str(DBT_DIR), "--project-dir", str(DBT_DIR)], check=True, cwd=DBT_DIR)
     return manifest
 
 
