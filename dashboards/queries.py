@@ -26,8 +26,9 @@ import duckdb
 import polars as pl
 import streamlit as st
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-MANIFEST = REPO_ROOT / "dbt" / "target" / "manifest.json"
+from pipelines.settings import DBT_DIR, Home
+
+MANIFEST = DBT_DIR / "target" / "manifest.json"
 # dim_ics has one row per code and validity interval: the latest names the ICS
 LATEST_ICS = """(select * from marts.dim_ics qualify row_number() over (
                     partition by icb_code order by valid_from desc) = 1)"""
@@ -35,12 +36,9 @@ LATEST_ICS = """(select * from marts.dim_ics qualify row_number() over (
 ATTACH_ATTEMPTS = 5
 
 
-def home_path() -> Path:
-    return Path(os.environ.get("WELLBEING_HOME", ".wellbeing"))
-
-
 def serving_path() -> Path:
-    return Path(os.environ.get("WELLBEING_SERVING_DB", home_path() / "warehouse" / "serving.duckdb"))
+    """The home's published file (WELLBEING_SERVING_DB serves a file outside any home)."""
+    return Path(os.environ.get("WELLBEING_SERVING_DB") or Home.from_env().serving_db)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from .settings import DBT_DIR, DEFAULT_HOME, HOME_ENV, Home
+from .settings import DEFAULT_HOME, HOME_ENV, Home
 
 DEMO_SEED = 2026
 LOCKED_EXIT = 75  # EX_TEMPFAIL: try again later
@@ -373,15 +373,13 @@ def cmd_rollback(home: Home, args) -> int:
 
 def cmd_docs(home: Home, args) -> int:
     """dbt docs of the built warehouse (run it when no pipeline run is writing)."""
-    from .project import in_home
+    from .project import DBT_DIR, dbt_command, in_home
     from .runs import prepare
 
     prepare(home)
     target = home.reports / "dbt-docs"
-    dbt = str(Path(sys.executable).with_name("dbt"))
-    code = subprocess.call([dbt, "docs", "generate", "--static", "--quiet", "--log-path", str(home.root / "dbt" / "logs"),
-                            "--profiles-dir", str(DBT_DIR), "--project-dir", str(DBT_DIR), "--target-path", str(target),
-                            *in_home(home)], cwd=DBT_DIR)
+    code = subprocess.call(dbt_command("docs", "generate", "--static", "--quiet", "--log-path", str(home.root / "dbt" / "logs"),
+                                       "--target-path", str(target), *in_home(home)), cwd=DBT_DIR)
     if code == 0:
         print(f"data dictionary: {target / 'static_index.html'}")
     return code

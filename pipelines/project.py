@@ -8,7 +8,7 @@ from dagster_dbt import DbtProject
 
 from pipelines.settings import DBT_DIR, Home
 
-__all__ = ["DBT_DIR", "dbt_project", "ensure_manifest", "in_home"]
+__all__ = ["DBT_DIR", "dbt_command", "dbt_project", "ensure_manifest", "in_home"]
 dbt_project = DbtProject(project_dir=DBT_DIR, profiles_dir=DBT_DIR)
 
 
@@ -18,10 +18,15 @@ def ensure_manifest() -> Path:
     manifest = Path(dbt_project.manifest_path)
     sources = [p for p in DBT_DIR.rglob("*") if p.suffix in {".sql", ".yml", ".csv"} and "target" not in p.parts]
     if not manifest.exists() or manifest.stat().st_mtime < max(p.stat().st_mtime for p in sources):
-        dbt = str(Path(sys.executable).with_name("dbt"))
-        subprocess.run([dbt, "parse", "--quiet", "--log-level-file", "none", "--log-path", str(manifest.parent),
-                        "--profiles-dir", str(DBT_DIR), "--project-dir", str(DBT_DIR)], check=True, cwd=DBT_DIR)
+        subprocess.run(dbt_command("parse", "--quiet", "--log-level-file", "none", "--log-path", str(manifest.parent)),
+                       check=True, cwd=DBT_DIR)
     return manifest
+
+
+def dbt_command(*args: str) -> list[str]:
+    """This environment's dbt on this project (run it with cwd=DBT_DIR)."""
+    return [str(Path(sys.executable).with_name("dbt")), *args, "--profiles-dir", str(DBT_DIR),
+            "--project-dir", str(DBT_DIR)]
 
 
 def in_home(home: Home) -> list[str]:

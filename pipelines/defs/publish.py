@@ -18,15 +18,14 @@ PREVIEW_ROWS = 5
 @dg.asset(key=["serving", "snapshot"], deps=mart_keys(), group_name="publish", kinds={"duckdb", "parquet"},
           description="Copy every mart into serving.duckdb by one atomic rename, with meta tables and Parquet exports.")
 def serving_snapshot(context: dg.AssetExecutionContext, home: HomeResource) -> dg.MaterializeResult:
-    resource, home = home, home.home
     variables = dbt_vars(dbt_project.project_dir)
     # everything a published number depends on besides the inputs, recorded with it in meta.publish_log
-    settings = {"dbt_vars": variables, "gates": load_thresholds(home.root).as_dict(),
+    settings = {"dbt_vars": variables, "gates": load_thresholds(home.home.root).as_dict(),
                 "disclosure": disclosure_limits(variables)}
     tables = [key.path[-1] for key in mart_keys()]  # the dbt marts only, never a stray table in the schema
-    with resource.build_database() as con:
+    with home.build_database() as con:
         checks = [c.as_row() for c in checks_of_run(context.instance, context.run_id)]
-        published = publish(con, home, context.run_id, tables, checks, settings)
+        published = publish(con, home.home, context.run_id, tables, checks, settings)
     # each published table as the UI shows it: where it is stored, its row count, its first rows
     for table in tables:
         context.log_event(dg.AssetObservation(asset_key=["marts", table], metadata={

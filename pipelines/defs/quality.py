@@ -67,14 +67,13 @@ def raw_gate(context: dg.AssetCheckExecutionContext, home: HomeResource):
     specs=[dg.AssetCheckSpec(f"{kind}_{key.path[-1]}", asset=key, blocking=True, description=text)
            for key in mart_keys() for kind, text in MART_CHECKS.items()])
 def mart_gate(context: dg.AssetCheckExecutionContext, home: HomeResource):
-    resource, home = home, home.home
     contracts = mart_contracts(load_manifest(dbt_project.manifest_path))
     settings = dbt_vars(dbt_project.project_dir)
     rules, limits = mart_rules(settings["outside_ics_code"]), disclosure_limits(settings)
-    thresholds = load_thresholds(home.root)
-    gate = Gate("marts", home.reports / "data_docs" / "marts", context.run.run_id)
+    thresholds = load_thresholds(home.home.root)
+    gate = Gate("marts", home.home.reports / "data_docs" / "marts", context.run.run_id)
     results = []
-    with resource.build_database() as con, served_copy(home) as served:
+    with home.build_database() as con, served_copy(home.home) as served:
         previous = attach_published(con, served)
         try:
             for key in mart_keys():
