@@ -12,8 +12,6 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 # the period a row belongs to, in order of preference
 PERIOD_COLUMNS = ("period_month", "survey_year", "year")
 NUMERIC_TYPES = re.compile(r"^(double|float|real|decimal|numeric|hugeint|u?bigint|u?integer|int\d*|u?smallint|u?tinyint)")
@@ -91,6 +89,8 @@ def load_manifest(path: Path) -> dict:
     return json.loads(path.read_text())
 
 
-def dbt_vars(project_dir: Path) -> dict:
-    """The vars in force (dbt_project.yml): thresholds the models apply, which the gates re-check."""
-    return yaml.safe_load((project_dir / "dbt_project.yml").read_text()).get("vars", {})
+def dbt_vars(con) -> dict:
+    """The vars the last dbt build applied (dbt_project.yml or --vars over it), as dbt recorded them in the build
+    database: thresholds the models applied, which the gates re-check."""
+    rows = con.execute("select var_name, value_json from intermediate.int_build__vars").fetchall()
+    return {name: json.loads(value) for name, value in rows}

@@ -7,7 +7,6 @@ from expectations.disclosure import thresholds as disclosure_limits
 from expectations.thresholds import load_thresholds
 
 from ..outcomes import checks_of_run
-from ..project import dbt_project
 from ..publish import publish
 from .dbt import mart_keys
 from .resources import HomeResource
@@ -18,12 +17,12 @@ PREVIEW_ROWS = 5
 @dg.asset(key=["serving", "snapshot"], deps=mart_keys(), group_name="publish", kinds={"duckdb", "parquet"},
           description="Copy every mart into serving.duckdb by one atomic rename, with meta tables and Parquet exports.")
 def serving_snapshot(context: dg.AssetExecutionContext, home: HomeResource) -> dg.MaterializeResult:
-    variables = dbt_vars(dbt_project.project_dir)
-    # everything a published number depends on besides the inputs, recorded with it in meta.publish_log
-    settings = {"dbt_vars": variables, "gates": load_thresholds(home.home.root).as_dict(),
-                "disclosure": disclosure_limits(variables)}
     tables = [key.path[-1] for key in mart_keys()]  # the dbt marts only, never a stray table in the schema
     with home.build_database() as con:
+        variables = dbt_vars(con)
+        # everything a published number depends on besides the inputs, recorded with it in meta.publish_log
+        settings = {"dbt_vars": variables, "gates": load_thresholds(home.home.root).as_dict(),
+                    "disclosure": disclosure_limits(variables)}
         checks = [c.as_row() for c in checks_of_run(context.instance, context.run_id)]
         published = publish(con, home.home, context.run_id, tables, checks, settings)
     # each published table as the UI shows it: where it is stored, its row count, its first rows

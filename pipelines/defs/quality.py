@@ -68,12 +68,12 @@ def raw_gate(context: dg.AssetCheckExecutionContext, home: HomeResource):
            for key in mart_keys() for kind, text in MART_CHECKS.items()])
 def mart_gate(context: dg.AssetCheckExecutionContext, home: HomeResource):
     contracts = mart_contracts(load_manifest(dbt_project.manifest_path))
-    settings = dbt_vars(dbt_project.project_dir)
-    rules, limits = mart_rules(settings["outside_ics_code"]), disclosure_limits(settings)
     thresholds = load_thresholds(home.home.root)
     gate = Gate("marts", home.home.reports / "data_docs" / "marts", context.run.run_id)
     results = []
     with home.build_database() as con, served_copy(home.home) as served:
+        settings = dbt_vars(con)
+        rules, limits = mart_rules(settings["outside_ics_code"]), disclosure_limits(settings)
         previous = attach_published(con, served)
         try:
             for key in mart_keys():

@@ -6,8 +6,9 @@ import copy
 
 import duckdb
 import pytest
+import yaml
 
-from expectations.contract import MartContract, load_manifest, mart_contracts
+from expectations.contract import MartContract, dbt_vars, load_manifest, mart_contracts
 from expectations.disclosure import disclosure_expectations
 from expectations.disclosure import thresholds as disclosure_limits
 from expectations.marts import PREVIOUS, validate_contract, validate_disclosure, validate_distribution
@@ -19,6 +20,7 @@ from pipelines.landing import ensure_raw_tables
 from pipelines.project import dbt_project
 from pipelines.sources.contract import raw_table
 from pipelines.sources.sickness import SICKNESS_ORG
+from tests.fixtures.warehouse import dbt
 
 RULES = mart_rules("QZZ")
 ICS_MONTHLY = MartContract(
@@ -84,6 +86,21 @@ def test_gates_read_the_declared_meta_and_never_the_descriptions():
     changed = mart_contracts(manifest)["ics_psychological_safety"]
     assert "psi_pct_positive" in changed.score_columns and "psi_pct_positive" not in changed.percent_columns
     assert "psi_pct_positive" not in changed.withheld.get("suppressed", [])
+
+
+def test_the_gates_read_the_vars_dbt_built_with_including_vars_passed_over_the_project(tmp_path):
+    """Every var of dbt_project.yml is recorded by the build, as dbt rendered it; --vars over the project wins,
+    and the disclosure limits the mart gate applies follow it."""
+    db = tmp_path / "build.duckdb"
+    done = dbt(db, "build", "--select", "int_build__vars", variables={"min_respondents": 15, "spc_min_points": 9})
+    assert done.returncode == 0, done.stdout[-3000:]
+    with duckdb.connect(str(db), read_only=True) as built:
+        recorded = dbt_vars(built)
+    project = yaml.safe_load((dbt_project.project_dir / "dbt_project.yml").read_text())["vars"]
+    assert set(recorded) == set(project) - {"build_db"}
+    assert recorded["min_respondents"] == 15 and recorded["spc_min_points"] == 9
+    assert recorded["bri_weights"] == project["bri_weights"] and recorded["nhs_destinations"] == ["NHS Organisation"]
+    assert disclosure_limits(recorded)["min_respondents"] == 15
 
 
 def test_every_ics_in_every_period_while_it_exists(con, gate):
