@@ -352,6 +352,10 @@ def _same_key(fmt: Format, a: str, b: str) -> str:
 def _check_unique_in_load(con, fmt: Format, load_id: str, name: str) -> None:
     """The file's grain holds across all its batches: the second row with a key already seen is named."""
     keys = ", ".join(f'"{k}"' for k in fmt.key)
+    # counting first: collecting every key's row numbers is costly on a large file and almost never needed
+    if not con.execute(f"select 1 from raw.{fmt.table} where _load_id = ? group by {keys} having count(*) > 1 "
+                       f"limit 1", [load_id]).fetchone():
+        return
     dup = con.execute(f"""
         select {keys}, list_sort(list({ROW}))[2] as second_row from raw.{fmt.table}
         where _load_id = ? group by all having count(*) > 1 order by second_row limit 1""", [load_id]).fetchone()
@@ -389,10 +393,12 @@ def _supersede(con, fmt: Format, load_id: str, name: str, loaded_at: datetime) -
 
 
 def _check_not_loaded_elsewhere(con, fmt: Format, load_id: str, name: str) -> None:
-    """No key of the load is in force from another load (only the load's organisations are looked at)."""
-    nearby = f't."{fmt.org}" in (select distinct "{fmt.org}" from raw.{fmt.table} where _load_id = ?)' \
-        if fmt.org else "true"
-    params = [load_id, load_id] if fmt.org else [load_id]
+    """No key of the load is in force from another load (only rows of the load's organisations, and of its
+    periods where the key holds the period, are looked at)."""
+    narrowing = [f'"{c}"' for c in (fmt.org, fmt.period if fmt.period in fmt.key else None) if c]
+    nearby = " and ".join(f't.{c} in (select distinct {c} from raw.{fmt.table} where _load_id = ?)'
+                          for c in narrowing) or "true"
+    params = [load_id] * (1 + len(narrowing))
     clash = con.execute(f"""
         with n as (select * from raw.{fmt.table} where _load_id = ?)
         select n.{ROW}, t._source_file from n
