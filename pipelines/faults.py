@@ -1,6 +1,6 @@
 """Crash-test hook: WELLBEING_FAULT_POINT=<point> makes the pipeline SIGKILL itself when it reaches <point>.
 
-tests/integration/test_faults.py uses it to prove that a crash anywhere in a run leaves the published
+tests/integration/test_faults_*.py use it to prove that a crash anywhere in a run leaves the published
 snapshot whole and that the next run catches up. Points, in run order:
 
     ingest          after a family's landing files are loaded, the build database open
