@@ -4,7 +4,8 @@ Monthly sources (sickness, turnover, workforce, pulse) are selected by month, ye
 social care) by year; files with no period (reference data) always go. Files outside the range wait in
 `<home>/held/` while the run works and return to `landing/` when it ends (or at the start of the next run if
 it was killed). The marts are rebuilt in full on every run (dbt over every raw row: seconds on the demo, the
-same whatever the range), so a backfill differs from a run only in which files it loads.
+same whatever the range), so a backfill differs from a run only in which files it loads. In the Dagster UI the
+partitioned jobs `backfill_month` and `backfill_year` (defs/automation.py) pass one partition's months the same way.
 """
 from __future__ import annotations
 

@@ -77,6 +77,9 @@ def started_by(tags: dict) -> str:
         return f"sensor {tags['dagster/sensor_name']}"
     if "dagster/schedule_name" in tags:
         return f"schedule {tags['dagster/schedule_name']}"
+    if "dagster/partition" in tags:  # a partition of a backfill job, launched from the UI
+        return f"backfill of {tags['dagster/partition']}" + (f" ({tags['dagster/backfill']})"
+                                                               if "dagster/backfill" in tags else "")
     if "dagster/backfill" in tags:
         return f"backfill {tags['dagster/backfill']}"
     return tags.get(STARTED_BY_TAG, "Dagster UI")
@@ -105,9 +108,10 @@ def run_outcome(instance: dg.DagsterInstance, run_id: str) -> RunOutcome:
         published=published)
 
 
-def recent_outcomes(instance: dg.DagsterInstance, job_name: str, limit: int = 20) -> list[RunOutcome]:
-    """The job's latest runs, newest first."""
-    records = instance.get_run_records(filters=dg.RunsFilter(job_name=job_name), limit=limit)
+def recent_outcomes(instance: dg.DagsterInstance, limit: int = 20) -> list[RunOutcome]:
+    """The home's latest runs, newest first, of every job (each of them publishes: the publish job and its
+    partitioned backfill twins)."""
+    records = instance.get_run_records(limit=limit)
     return [run_outcome(instance, r.dagster_run.run_id) for r in records]
 
 

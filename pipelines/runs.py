@@ -222,7 +222,8 @@ def _files_logged_since(home: Home, since: datetime) -> list[dict]:
 
 
 def last_outcomes(home: Home, limit: int = 20) -> list[RunOutcome]:
-    """The publish job's latest runs in this home's instance, newest first, whoever started them."""
+    """The latest runs in this home's instance (the publish job and its backfill twins), newest first, whoever
+    started them."""
     import dagster as dg
 
     from .outcomes import recent_outcomes
@@ -230,7 +231,7 @@ def last_outcomes(home: Home, limit: int = 20) -> list[RunOutcome]:
     if not (home.dagster_home / "dagster.yaml").exists():
         return []
     with dg.DagsterInstance.from_config(str(home.dagster_home)) as instance:
-        return recent_outcomes(instance, JOB, limit)
+        return recent_outcomes(instance, limit)
 
 
 def published_status(home: Home) -> dict | None:

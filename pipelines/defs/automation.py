@@ -1,22 +1,52 @@
-"""The publish job, a monthly schedule and a sensor that starts a run when files land.
+"""The publish job, its partitioned twins for backfills, a monthly schedule and a sensor that starts a run when
+files land.
 
-Both are off until an operator turns them on (Dagster UI: Automation, or `wellbeing ui --automation`); the
+The schedule and the sensor are off until an operator turns them on (Dagster UI: Automation, or `wellbeing ui --automation`); the
 daemon that runs them lives and dies with `wellbeing ui`.
 """
 
 import hashlib
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import dagster as dg
 
 from ..landing import ready_files
-from ..settings import Home
+from ..settings import HOME_ENV, Home
 
 publish_job = dg.define_asset_job(
     "publish", selection=dg.AssetSelection.all(),
     description="Load new landing files, build and test the marts, run the gates, publish serving.duckdb.")
+
+
+def backfill_job(name: str, partitions_def: dg.TimeWindowPartitionsDefinition, months: Callable[[str], tuple[str, str]],
+                 description: str):
+    """The publish job, partitioned through its run config: a partition's run loads only the landing files of its
+    months (pipelines/backfill.py) and, like every run, rebuilds the marts in full. Launched from the UI's
+    Partitions tab (one run per partition); `wellbeing backfill --from --to` takes a range in one run."""
+    def run_config(partition_key: str) -> dict:
+        first, last = months(partition_key)
+        return {"resources": {"home": {"config": {"root": {"env": HOME_ENV}, "backfill_from": first,
+                                                  "backfill_to": last}}}}
+
+    return dg.define_asset_job(name, selection=dg.AssetSelection.all(), description=description,
+                               config=dg.PartitionedConfig(partitions_def, run_config_for_partition_key_fn=run_config))
+
+
+# sickness, turnover, workforce and pulse files by month; the Staff Survey and social care by calendar year
+FIRST_PERIOD = "2019"
+backfill_jobs = [
+    backfill_job("backfill_month", dg.MonthlyPartitionsDefinition(start_date=f"{FIRST_PERIOD}-01", fmt="%Y-%m"),
+                 lambda month: (month, month),
+                 "Load one month's landing files (sickness, turnover, workforce, pulse), build, check, publish."),
+    backfill_job("backfill_year", dg.TimeWindowPartitionsDefinition(cron_schedule="0 0 1 1 *", start=FIRST_PERIOD,
+                                                                    fmt="%Y"),
+                 lambda year: (f"{year}-01", f"{year}-12"),
+                 "Load one calendar year's landing files (the Staff Survey, social care and that year's months), "
+                 "build, check, publish."),
+]
 
 # NHS monthly statistics come out early in the month: a run on the 5th picks up whatever has landed since
 monthly_schedule = dg.ScheduleDefinition(

@@ -160,6 +160,32 @@ def test_a_backfill_of_three_months_loads_only_those_months(home, tiny_extracts,
     assert "started by wellbeing backfill 2025-01 to 2025-03: published" in capsys.readouterr().out
 
 
+def test_a_partition_of_the_backfill_job_loads_only_its_month(home, tiny_extracts, capsys):
+    """What the UI's Partitions tab launches for each month chosen: a run of backfill_month for that partition."""
+    months = sorted(tiny_extracts.glob("sickness_org_*.csv"))
+    land(home, *months)
+    with dg.DagsterInstance.from_config(str(home.dagster_home)) as instance:
+        result = defs.resolve_job_def("backfill_month").execute_in_process(
+            instance=instance, partition_key="2025-02", tags={"dagster/backfill": "fromtheui"})
+    assert result.success
+    with duckdb.connect(str(home.serving_db), read_only=True) as con:
+        published = [str(r[0])[:7] for r in con.execute(
+            "select distinct period_month from marts.ics_sickness_monthly order by 1").fetchall()]
+    assert published == ["2025-02"]
+    assert len(list(home.landing.iterdir())) == len(months) - 1 and not any(home.held.rglob("*.csv"))
+
+    assert main(["status", "--home", str(home.root)]) == 0
+    assert "started by backfill of 2025-02 (fromtheui): published" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("job", "partition", "months"), [("backfill_month", "2025-03", ("2025-03", "2025-03")),
+                                                          ("backfill_year", "2024", ("2024-01", "2024-12"))])
+def test_each_backfill_partition_loads_its_own_months_of_the_home_the_daemon_serves(job, partition, months):
+    config = defs.resolve_job_def(job).partitioned_config.get_run_config_for_partition_key(partition)
+    home = config["resources"]["home"]["config"]
+    assert (home["backfill_from"], home["backfill_to"]) == months and home["root"] == {"env": "WELLBEING_HOME"}
+
+
 def test_a_full_disk_ends_the_run_with_one_clear_line_and_an_honest_status(home, tiny_extracts, monkeypatch, capsys):
     land(home, sorted(tiny_extracts.glob("sickness_org_*.csv"))[0])
     monkeypatch.setenv("WELLBEING_FAULT_POINT", "ingest:enospc")

@@ -29,7 +29,8 @@ def describe() -> dict:
                           "default": s.default_status.value} for s in defs.schedules or []}
     sensors = {s.name: {"jobs": sorted(j.name for j in s.jobs), "interval": s.minimum_interval_seconds,
                         "default": s.default_status.value} for s in defs.sensors or []}
-    jobs = sorted(j.name for j in defs.jobs or [])
+    jobs = {j.name: {"partitions": str(defs.resolve_job_def(j.name).partitions_def or "") or None}
+            for j in defs.jobs or []}
     return {"assets": assets, "jobs": jobs, "schedules": schedules, "sensors": sensors}
 
 
