@@ -135,10 +135,11 @@ def _processes_using(home) -> list[int]:
     return found
 
 
-def test_ui_with_the_sensor_on_publishes_a_dropped_file_and_stops_cleanly(published_tiny, tiny_extracts, tmp_path,
-                                                                         monkeypatch):
+def test_ui_sensor_run_and_partition_backfill_publish_and_the_ui_stops_cleanly(published_tiny, tiny_extracts,
+                                                                               tmp_path, monkeypatch):
     """`wellbeing ui` serves the asset graph on loopback; the landing sensor, switched on through GraphQL,
-    starts a run for a dropped file that publishes; SIGTERM to `wellbeing ui` leaves no process behind."""
+    starts a run for a dropped file that publishes; a one-month backfill launched through GraphQL runs in the
+    daemon and publishes; SIGTERM to `wellbeing ui` leaves no process behind."""
     import os
     import signal
     import socket
@@ -177,6 +178,27 @@ def test_ui_with_the_sensor_on_publishes_a_dropped_file_and_stops_cleanly(publis
 
         assert _wait_for(sensor_run_ended, 900, "the sensor's run to end") == "SUCCESS"
         assert publish_id_of(home) != before
+
+        # a backfill of one month, launched as from the job's Partitions tab: the daemon starts its run
+        after_sensor = publish_id_of(home)
+        launched = _graphql(port, """mutation($p: LaunchBackfillParams!) { launchPartitionBackfill(backfillParams: $p) {
+                                       __typename ... on LaunchBackfillSuccess { backfillId } } }""",
+                            {"p": {"selector": {"partitionSetName": "backfill_month_partition_set",
+                                                "repositorySelector": {"repositoryLocationName": location,
+                                                                       "repositoryName": "__repository__"}},
+                                   "partitionNames": ["2025-02"]}})["launchPartitionBackfill"]
+        assert launched["__typename"] == "LaunchBackfillSuccess", launched
+        backfill_query = """{ runsOrError(filter: {pipelineName: "backfill_month"}) { ... on Runs { results {
+                               status tags { key value } } } } }"""
+
+        def backfill_run_ended():
+            runs = _graphql(port, backfill_query)["runsOrError"]["results"]
+            return next((r for r in runs if r["status"] in ("SUCCESS", "FAILURE", "CANCELED")), None)
+
+        run = _wait_for(backfill_run_ended, 900, "the backfill's run to end")
+        assert run["status"] == "SUCCESS"
+        assert {"key": "dagster/partition", "value": "2025-02"} in run["tags"]
+        assert publish_id_of(home) != after_sensor
     finally:
         os.kill(ui.pid, signal.SIGTERM)  # the command only: it must take its children down itself
         try:
@@ -187,7 +209,7 @@ def test_ui_with_the_sensor_on_publishes_a_dropped_file_and_stops_cleanly(publis
     assert _wait_for(lambda: not _processes_using(home) or None, 30, "every UI process to end") is True
 
     out = subprocess.run([*WELLBEING, "status", "--home", str(home.root)], capture_output=True, text=True).stdout
-    assert "started by sensor landing_sensor: published" in out
+    assert f"started by backfill of 2025-02 ({launched['backfillId']}): published" in out
 
 
 def publish_id_of(home) -> str:
