@@ -9,12 +9,13 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 DBT_DIR = REPO_ROOT / "dbt"
 HOME_ENV = "WELLBEING_HOME"
 DEFAULT_HOME = Path(".wellbeing")
-# DuckDB's working memory and threads for the build database. Half the machine's memory by default leaves room
-# for polars and Dagster beside it; above the limit DuckDB spills to disk (slower, never failing). dbt reads the
-# same variable in dbt/profiles.yml.
+# DuckDB's working memory and threads for the build database. A quarter of the machine's memory by default: the
+# whole run (DuckDB, polars batches, Dagster, dbt) then stays within about a third of it (at national scale on
+# 24 GB, README "Performance"); above the limit DuckDB spills to disk (slower, never failing). dbt reads the same
+# variable, with the same default, in dbt/profiles.yml.
 MEMORY_LIMIT_ENV = "WELLBEING_DUCKDB_MEMORY_LIMIT"
 THREADS_ENV = "WELLBEING_DUCKDB_THREADS"
-DEFAULT_MEMORY_LIMIT = "50%"
+DEFAULT_MEMORY_LIMIT = "25%"
 
 
 def duckdb_config() -> dict[str, str | int]:
