@@ -1,8 +1,8 @@
 """The publish job, its partitioned twins for backfills, a monthly schedule and a sensor that starts a run when
 files land.
 
-The schedule and the sensor are off until an operator turns them on (Dagster UI: Automation, or `wellbeing ui --automation`); the
-daemon that runs them lives and dies with `wellbeing ui`.
+The schedule and the sensor are off until an operator turns them on (Dagster UI: Automation, or
+`wellbeing ui --automation`); the daemon that runs them lives and dies with `wellbeing ui`.
 """
 
 import hashlib
