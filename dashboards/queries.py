@@ -467,6 +467,13 @@ def rejected_files() -> pl.DataFrame:
 
 def definitions() -> pl.DataFrame:
     """Every published table and column with its description, from the dbt manifest (the data dictionary)."""
+    stat = MANIFEST.stat()
+    return _dictionary(stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=1)
+def _dictionary(mtime_ns: int, size: int) -> pl.DataFrame:
+    """Parsed once per version of the manifest (a 2 MB file; its stat is the cache key)."""
     manifest = json.loads(MANIFEST.read_text())
     rows = []
     for node in manifest["nodes"].values():

@@ -41,6 +41,7 @@ SETTLE_ENV = "WELLBEING_SETTLE_SECONDS"
 DEFAULT_SETTLE_SECONDS = 5.0
 BY_NAME = {f.name: f for f in FORMATS}
 PRIVATE_DIR, PRIVATE_FILE = 0o700, 0o600
+HELD = "held_load"  # a temporary table: the rows of the load being checked
 
 
 @dataclass(frozen=True)
@@ -296,13 +297,16 @@ def load_staged(con: duckdb.DuckDBPyConnection, home: Home, entry: Staged, key: 
         if fmt.record_level:
             record_fingerprint(con, key)
         fmt, batches = read_batches(entry.extract(home), key, batch_rows or configured_batch_rows())
+        _hold(con, fmt)
         rows, note = 0, ""
         for df in batches:
             note = note or load_note(fmt, df)
-            rows += _insert(con, fmt, df, entry, loaded_at)
-        _check_unique_in_load(con, fmt, entry.load_id, entry.file_name)
+            rows += _insert(con, df, entry, loaded_at)
+        _check_unique_in_load(con, fmt, entry.file_name)
         superseded = _supersede(con, fmt, entry.load_id, entry.file_name, loaded_at)
         _check_not_loaded_elsewhere(con, fmt, entry.load_id, entry.file_name)
+        con.execute(f"insert into raw.{fmt.table} select * from {HELD}")
+        con.execute(f"drop table {HELD}")
         result = LoadResult(entry.file_name, entry.sha256, fmt.name, fmt.family, "loaded", rows, rows, superseded,
                             f"{entry.file_name}: loaded {rows} rows into raw.{fmt.table}" + note
                             + (f"; superseded {superseded} rows of an earlier load of {entry.file_name}"
@@ -336,12 +340,19 @@ def _is_current(con, sha: str) -> bool:
         is not None
 
 
-def _insert(con, fmt: Format, df: pl.DataFrame, entry: Staged, loaded_at: datetime) -> int:
+def _hold(con, fmt: Format, load_id: str | None = None) -> None:
+    """The temporary table the checks read a load's rows from: empty, to receive a file's batches (checked before
+    they join the raw table, whose committed rows the checks then read by zone), or a load already in force."""
+    where, params = ("where _load_id = ?", [load_id]) if load_id else ("limit 0", [])
+    con.execute(f"create or replace temp table {HELD} as select * from raw.{fmt.table} {where}", params)
+
+
+def _insert(con, df: pl.DataFrame, entry: Staged, loaded_at: datetime) -> int:
     rows = df.with_columns(pl.lit(entry.load_id).alias("_load_id"), pl.lit(entry.file_name).alias("_source_file"),
                            pl.lit(entry.sha256).alias("_source_sha256"), pl.lit(loaded_at).alias("_loaded_at"))
-    con.register("incoming", rows.to_arrow())
-    con.execute(f"insert into raw.{fmt.table} by name select * from incoming")
-    con.unregister("incoming")
+    con.register("batch", rows.to_arrow())
+    con.execute(f"insert into {HELD} by name select * from batch")
+    con.unregister("batch")
     return df.height
 
 
@@ -349,16 +360,15 @@ def _same_key(fmt: Format, a: str, b: str) -> str:
     return " and ".join(f'{a}."{k}" is not distinct from {b}."{k}"' for k in fmt.key)
 
 
-def _check_unique_in_load(con, fmt: Format, load_id: str, name: str) -> None:
+def _check_unique_in_load(con, fmt: Format, name: str) -> None:
     """The file's grain holds across all its batches: the second row with a key already seen is named."""
     keys = ", ".join(f'"{k}"' for k in fmt.key)
     # counting first: collecting every key's row numbers is costly on a large file and almost never needed
-    if not con.execute(f"select 1 from raw.{fmt.table} where _load_id = ? group by {keys} having count(*) > 1 "
-                       f"limit 1", [load_id]).fetchone():
+    if not con.execute(f"select 1 from {HELD} group by {keys} having count(*) > 1 limit 1").fetchone():
         return
     dup = con.execute(f"""
-        select {keys}, list_sort(list({ROW}))[2] as second_row from raw.{fmt.table}
-        where _load_id = ? group by all having count(*) > 1 order by second_row limit 1""", [load_id]).fetchone()
+        select {keys}, list_sort(list({ROW}))[2] as second_row from {HELD}
+        group by all having count(*) > 1 order by second_row limit 1""").fetchone()
     if dup:
         raise RejectedFile(name, duplicate_key_message(fmt, dict(zip(fmt.key, dup, strict=False))), dup[-1], fmt.key[-1])
 
@@ -370,40 +380,37 @@ def _period(fmt: Format, alias: str) -> str:
     return f"date_trunc('month', {column})" if dtype in (pl.Date, pl.Datetime) else column
 
 
-def _covered(fmt: Format, load_id_param: str = "?") -> str:
-    """Rows `t` of the same file name whose periods and organisations the load covers (all of them when the
-    format has neither); only the load's own organisations and periods are looked up, not the whole table."""
+def _covered(fmt: Format) -> str:
+    """Rows `t` whose periods and organisations the held load covers (all of them when the format has neither)."""
     parts = [(_period(fmt, "n"), _period(fmt, "t"))] if fmt.period else []
     parts += [(f'n."{fmt.org}"', f't."{fmt.org}"')] if fmt.org else []
     if not parts:
         return "true"
     inner = ", ".join(n for n, _ in parts)
     outer = ", ".join(t for _, t in parts)
-    return f"({outer}) in (select distinct {inner} from raw.{fmt.table} n where n._load_id = {load_id_param})"
+    return f"({outer}) in (select distinct {inner} from {HELD} n)"
 
 
 def _supersede(con, fmt: Format, load_id: str, name: str, loaded_at: datetime) -> int:
-    """A corrected file with the same name replaces the earlier loads' rows for its periods and organisations;
-    the replaced rows move aside (landing.superseded_<table>), marked with the load that replaced them."""
+    """A corrected file with the same name (its rows held) replaces the earlier loads' rows for its periods and
+    organisations; the replaced rows move aside (landing.superseded_<table>), marked with the load that replaced
+    them."""
     earlier = f"t._source_file = ? and t._load_id <> ? and t._loaded_at < ? and {_covered(fmt)}"
-    params = [name, load_id, loaded_at, load_id]
+    params = [name, load_id, loaded_at]
     con.execute(f"insert into landing.superseded_{fmt.table} by name "
                 f"select t.*, ? as _superseded_by from raw.{fmt.table} t where {earlier}", [load_id, *params]).fetchone()
     return con.execute(f"delete from raw.{fmt.table} t where {earlier}", params).fetchone()[0]
 
 
 def _check_not_loaded_elsewhere(con, fmt: Format, load_id: str, name: str) -> None:
-    """No key of the load is in force from another load (only rows of the load's organisations, and of its
+    """No key of the held load is in force from another load (only rows of the load's organisations, and of its
     periods where the key holds the period, are looked at)."""
     narrowing = [f'"{c}"' for c in (fmt.org, fmt.period if fmt.period in fmt.key else None) if c]
-    nearby = " and ".join(f't.{c} in (select distinct {c} from raw.{fmt.table} where _load_id = ?)'
-                          for c in narrowing) or "true"
-    params = [load_id] * (1 + len(narrowing))
+    nearby = " and ".join(f't.{c} in (select distinct {c} from {HELD})' for c in narrowing) or "true"
     clash = con.execute(f"""
-        with n as (select * from raw.{fmt.table} where _load_id = ?)
-        select n.{ROW}, t._source_file from n
+        select n.{ROW}, t._source_file from {HELD} n
         join (select * from raw.{fmt.table} t where t._load_id <> ? and {nearby}) t on {_same_key(fmt, 'n', 't')}
-        order by n.{ROW} limit 1""", [load_id, *params]).fetchone()
+        order by n.{ROW} limit 1""", [load_id]).fetchone()
     if clash:
         raise RejectedFile(name, f"rows with this key were already loaded from '{clash[1]}'; resend a "
                                  f"correction under that file's name to supersede it", clash[0], fmt.key[-1])
@@ -452,9 +459,12 @@ def retract(con: duckdb.DuckDBPyConnection, home: Home, target: str) -> Retracti
         # later loads of the same name take back what they cover of the restored rows
         for later, at in con.execute(f"select distinct _load_id, _loaded_at from {table} where _source_file = ? "
                                      f"order by _loaded_at", [name]).fetchall():
+            _hold(con, fmt, later)
             restored -= _supersede(con, fmt, later, name, at)
         for earlier in restored_loads:
+            _hold(con, fmt, earlier)
             _check_not_loaded_elsewhere(con, fmt, earlier, name)
+        con.execute(f"drop table if exists {HELD}")
         con.execute("update raw.load_log set outcome = 'retracted', message = message || ? where load_id = ?",
                     [f"; retracted at {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC", load_id]).fetchone()
         con.execute("commit")

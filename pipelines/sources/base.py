@@ -180,7 +180,7 @@ def _cast(col: Column, raw: pl.Expr) -> pl.Expr:
     plain = digits.str.contains(INTEGER if col.dtype.is_integer() else DECIMAL)
     if col.thousands:
         plain = plain & (~raw.str.contains(",") | raw.str.contains(GROUPED))
-    # anything else (NaN, inf, "1,0") is null here and rejected by _check_column as not a number
+    # anything else (NaN, inf, "1,0") is null here and rejected by _check_columns as not a number
     return pl.when(plain).then(digits).otherwise(None).cast(col.dtype, strict=False)
 
 
@@ -207,8 +207,7 @@ def typed(df: pl.DataFrame, fmt: Format, file: str) -> pl.DataFrame:
         raw = pl.when(raw.is_in(NULL_MARKERS)).then(None).otherwise(raw)
         exprs += [raw.alias(f"__raw_{col.name}"), _cast(col, raw).alias(col.name)]
     out = df.select(pl.col(ROW), *exprs)
-    for col in present:
-        _check_column(out, col, file, fmt.record_level)
+    _check_columns(out, present, file, fmt.record_level)
     out = out.select(ROW, *[c.name for c in present],
                      *[pl.lit(None, dtype=c.dtype).alias(c.name) for c in missing])
     for message, column, is_bad in fmt.rules:
@@ -218,7 +217,8 @@ def typed(df: pl.DataFrame, fmt: Format, file: str) -> pl.DataFrame:
     return out
 
 
-def _check_column(out: pl.DataFrame, col: Column, file: str, record_level: bool) -> None:
+def _column_checks(col: Column) -> list[tuple[pl.Expr, str]]:
+    """(true on a bad row, message) for one typed column, in the order they are reported."""
     value, raw = pl.col(col.name), pl.col(f"__raw_{col.name}")
     checks = [(raw.str.to_lowercase().str.contains(NON_FINITE), "{v} is not a finite number")] \
         if col.dtype.is_numeric() else []
@@ -236,9 +236,17 @@ def _check_column(out: pl.DataFrame, col: Column, file: str, record_level: bool)
     if col.dtype in (pl.Date, pl.Datetime):
         checks.append((value.cast(pl.Date).is_between(EARLIEST_DATE, LATEST_DATE).not_(),
                        f"{{v}} is outside the plausible range {EARLIEST_DATE} to {LATEST_DATE}"))
-    for is_bad, message in checks:
-        bad = out.filter(is_bad.fill_null(False))
-        if bad.height:
+    return [(is_bad.fill_null(False), message) for is_bad, message in checks]
+
+
+def _check_columns(out: pl.DataFrame, columns: list[Column], file: str, record_level: bool) -> None:
+    """Every check of every column in one pass over the frame; the first failing one (columns in order) names
+    its first bad row."""
+    checks = [(col, is_bad, message) for col in columns for is_bad, message in _column_checks(col)]
+    failed = out.select(is_bad.any().alias(str(i)) for i, (_, is_bad, _) in enumerate(checks)).row(0)
+    for (col, is_bad, message), bad_somewhere in zip(checks, failed, strict=True):
+        if bad_somewhere:
+            bad = out.filter(is_bad)
             # no field of a record-level file lands in logs and quarantine notes: row and column only
             shown = "the value" if record_level or col.privacy else f"'{bad[f'__raw_{col.name}'][0]}'"
             raise RejectedFile(file, message.format(v=shown), bad[ROW][0], col.source)
