@@ -26,9 +26,8 @@ import duckdb
 import polars as pl
 import streamlit as st
 
-from pipelines.settings import DBT_DIR, Home
+from pipelines.settings import Home
 
-MANIFEST = DBT_DIR / "target" / "manifest.json"
 # dim_ics has one row per code and validity interval: the latest names the ICS
 LATEST_ICS = """(select * from marts.dim_ics qualify row_number() over (
                     partition by icb_code order by valid_from desc) = 1)"""
@@ -466,25 +465,15 @@ def rejected_files() -> pl.DataFrame:
 
 
 def definitions() -> pl.DataFrame:
-    """Every published table and column with its description, from the dbt manifest (the data dictionary)."""
-    stat = MANIFEST.stat()
-    return _dictionary(stat.st_mtime_ns, stat.st_size)
-
-
-@functools.lru_cache(maxsize=1)
-def _dictionary(mtime_ns: int, size: int) -> pl.DataFrame:
-    """Parsed once per version of the manifest (a 2 MB file; its stat is the cache key)."""
-    manifest = json.loads(MANIFEST.read_text())
-    rows = []
-    for node in manifest["nodes"].values():
-        if node["resource_type"] != "model" or node["fqn"][1] != "marts":
-            continue
-        rows.append({"table": node["name"], "column": "(table)", "type": "",
-                     "description": " ".join(node.get("description", "").split())})
-        rows += [{"table": node["name"], "column": name, "type": spec.get("data_type") or "",
-                  "description": " ".join((spec.get("description") or "").split())}
-                 for name, spec in node["columns"].items()]
-    return pl.DataFrame(rows).sort("table", maintain_order=True)
+    """Every published table and column with its description: the data dictionary published with the snapshot
+    (empty for a snapshot published before the dictionary was, until the next publish)."""
+    published = _query("""select count(*) as n from duckdb_tables() where database_name = current_database()
+                          and schema_name = 'meta' and table_name = 'column_definitions'""")["n"][0]
+    if not published:
+        return pl.DataFrame(schema={"table": pl.String, "column": pl.String, "type": pl.String,
+                                    "description": pl.String})
+    return _query("""select table_name as "table", column_name as "column", data_type as type, description
+                     from meta.column_definitions order by table_name, position""")
 
 
 QUERIES = {f.__name__: f for f in (

@@ -23,6 +23,8 @@ class MartContract:
     columns: dict[str, str]  # name -> declared data type
     grain: tuple[str, ...]
     meta: dict[str, dict] = field(default_factory=dict)  # name -> the column's declared meta
+    # prose for readers, published with each snapshot (meta.column_definitions); no gate reads it
+    descriptions: dict[str, str] = field(default_factory=dict)  # "(table)" and each column -> its description
 
     def declared(self, key: str, value: str | None = None) -> list[str]:
         """The columns whose meta sets `key` (to `value`, when given)."""
@@ -79,6 +81,9 @@ def mart_contracts(manifest: dict) -> dict[str, MartContract]:
             grain=grains.get(uid, ()),
             meta={c: (spec.get("config") or {}).get("meta") or spec.get("meta") or {}
                   for c, spec in node["columns"].items()},
+            descriptions={name: " ".join((text or "").split()) for name, text in [
+                ("(table)", node.get("description")),
+                *((c, spec.get("description")) for c, spec in node["columns"].items())]},
         )
         for uid, node in manifest["nodes"].items()
         if node["resource_type"] == "model" and node["fqn"][1] == "marts"

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import duckdb
 
+from expectations.contract import MartContract
+
 from .faults import fault_point
 from .freshness import source_freshness
 from .settings import Home
@@ -38,9 +40,11 @@ class Published:
     path: Path
 
 
-def publish(con: duckdb.DuckDBPyConnection, home: Home, run_id: str, tables: list[str], checks: list[dict],
-            settings: dict) -> Published:
-    """Copy `tables` from the build's marts schema, with meta tables, into a new serving file; swap it in."""
+def publish(con: duckdb.DuckDBPyConnection, home: Home, run_id: str, contracts: list[MartContract],
+            checks: list[dict], settings: dict) -> Published:
+    """Copy the marts of `contracts` from the build's marts schema, with meta tables, into a new serving file;
+    swap it in."""
+    tables = [c.table for c in contracts]
     published_at = datetime.now(UTC).replace(tzinfo=None)
     # sorts by time (to the millisecond), then names the run
     publish_id = f"{published_at:%Y%m%dT%H%M%S}{published_at.microsecond // 1000:03d}-{run_id[:8]}"
@@ -60,6 +64,7 @@ def publish(con: duckdb.DuckDBPyConnection, home: Home, run_id: str, tables: lis
             counts[table] = con.execute(f"select count(*) from serving.marts.{table}").fetchone()[0]
             fault_point("serving_tmp")
         _write_meta(con, publish_id, published_at, run_id, counts, checks, settings, previous_log)
+        _write_definitions(con, contracts)
     finally:
         con.execute("detach serving")  # checkpoints: the file is complete, no .wal beside it
 
@@ -93,6 +98,16 @@ def _write_meta(con, publish_id, published_at, run_id, counts, checks, settings,
                    max_age_months integer, status varchar)""")
     for row in source_freshness(con, published_at.date()):
         con.execute("insert into serving.meta.source_freshness values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
+
+
+def _write_definitions(con, contracts: list[MartContract]) -> None:
+    """The data dictionary of this snapshot: each table's and column's description as the dbt project declared
+    them when these tables were built (a reader of an older snapshot reads that snapshot's definitions)."""
+    con.execute("""create table serving.meta.column_definitions (table_name varchar, position integer,
+                   column_name varchar, data_type varchar, description varchar)""")
+    con.executemany("insert into serving.meta.column_definitions values (?, ?, ?, ?, ?)", [
+        (c.table, position, column, c.columns.get(column, ""), text)
+        for c in contracts for position, (column, text) in enumerate(c.descriptions.items())])
 
 
 def _previous_publish_log(serving: Path | None) -> list[tuple]:

@@ -1,8 +1,10 @@
 """Shared fixtures: a fresh home per test, the tiny synthetic extracts, the real published data."""
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -61,17 +63,10 @@ def tiny_extracts(tiny) -> Path:
 def published_tiny(tmp_path_factory, tiny) -> Home:
     """One full run over every tiny extract, shared by the session: read it, never change it
     (copy it with `copy_home` first)."""
-    from pipelines.runs import run_pipeline
-
-    h = Home(tmp_path_factory.mktemp("published") / "home")
-    with pytest.MonkeyPatch.context() as mp:
-        point_environment_at(mp, h)
-        prepare(h)
-        create_key(h)
+    def build(h: Home) -> None:
         land(h, *sorted(tiny.out_dir.iterdir()))
-        summary = run_pipeline(h)
-    assert summary.success, summary
-    return h
+
+    return published_once(tmp_path_factory, "published_tiny", build)
 
 
 REAL_SICKNESS = "nhs_sickness_absence_org_monthly"
@@ -84,17 +79,34 @@ def published_real(realdata, tmp_path_factory) -> Home:
     """One full run over real published files, shared by the session: the six sickness months, the October 2025
     turnover file, the 2021-2024 Staff Survey organisation results and the ODS trusts file. Read it, never change
     it (copy it with `copy_home` first)."""
-    from pipelines.runs import run_pipeline
-
-    h = Home(tmp_path_factory.mktemp("published_real") / "home")
-    with pytest.MonkeyPatch.context() as mp:
-        point_environment_at(mp, h)
-        prepare(h)
-        create_key(h)
+    def build(h: Home) -> None:
         land(h, *real_sickness_months(realdata), *sorted((realdata / REAL_TURNOVER).glob("*.csv")),
              *sorted((realdata / REAL_SURVEY).glob("*.csv")), realdata / "ods_etr_2025" / "etr.csv")
-        summary = run_pipeline(h)
-    assert summary.success, summary.failed_checks or summary.failed_steps
+
+    return published_once(tmp_path_factory, "published_real", build)
+
+
+def published_once(tmp_path_factory, name: str, land_files: Callable[[Home], None]) -> Home:
+    """A home that has published the files `land_files` lands, built once per test session whatever the number
+    of xdist workers: the first worker to ask builds it, the others wait for it and share it (read only)."""
+    from pipelines.runs import run_pipeline
+
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # the workers' folders share this one, new for each session
+    h = Home(base / name / "home")
+    with open(base / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not (h.root.parent / "published").exists():
+            shutil.rmtree(h.root, ignore_errors=True)  # a worker that failed to build it left this
+            with pytest.MonkeyPatch.context() as mp:
+                point_environment_at(mp, h)
+                prepare(h)
+                create_key(h)
+                land_files(h)
+                summary = run_pipeline(h)
+            assert summary.success, summary.failed_checks or summary.failed_steps
+            (h.root.parent / "published").touch()
     return h
 
 

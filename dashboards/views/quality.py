@@ -1,5 +1,5 @@
 """Data & quality: what is published, when, from which loads, after which checks; source freshness; rejected
-files; and the definition of every published column (the dbt docs)."""
+files; and the definition of every published column (the dbt docs, as published with the snapshot)."""
 from __future__ import annotations
 
 import json
@@ -64,12 +64,17 @@ else:
 
 st.subheader("Definitions")
 definitions = queries.cached(queries.definitions)
-tables = definitions["table"].unique(maintain_order=True).to_list()
-table = st.selectbox("Table", tables, key="definitions_table")
-search = st.text_input("Find a column or word", key="definitions_search")
-shown = definitions.filter(pl.col("table") == table)
-if search:
-    shown = shown.filter(pl.col("column").str.contains(search, literal=True) |
-                         pl.col("description").str.to_lowercase().str.contains(search.lower(), literal=True))
-widgets.table(shown.select(pl.col("column").alias("Column"), pl.col("type").alias("Type"),
-                           pl.col("description").alias("Definition")), f"Definitions of {table}", key="definitions")
+if definitions.is_empty():
+    st.markdown("This snapshot was published without its definitions (they are published with every snapshot "
+                "from this release on); the next publish adds them.")
+else:
+    tables = definitions["table"].unique(maintain_order=True).to_list()
+    table = st.selectbox("Table", tables, key="definitions_table")
+    search = st.text_input("Find a column or word", key="definitions_search")
+    shown = definitions.filter(pl.col("table") == table)
+    if search:
+        shown = shown.filter(pl.col("column").str.contains(search, literal=True) |
+                             pl.col("description").str.to_lowercase().str.contains(search.lower(), literal=True))
+    widgets.table(shown.select(pl.col("column").alias("Column"), pl.col("type").alias("Type"),
+                               pl.col("description").alias("Definition")), f"Definitions of {table}",
+                  key="definitions")

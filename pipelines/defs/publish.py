@@ -2,11 +2,12 @@
 
 import dagster as dg
 
-from expectations.contract import dbt_vars
+from expectations.contract import dbt_vars, load_manifest, mart_contracts
 from expectations.disclosure import thresholds as disclosure_limits
 from expectations.thresholds import load_thresholds
 
 from ..outcomes import checks_of_run
+from ..project import dbt_project
 from ..publish import publish
 from .dbt import mart_keys
 from .resources import HomeResource
@@ -18,13 +19,14 @@ PREVIEW_ROWS = 5
           description="Copy every mart into serving.duckdb by one atomic rename, with meta tables and Parquet exports.")
 def serving_snapshot(context: dg.AssetExecutionContext, home: HomeResource) -> dg.MaterializeResult:
     tables = [key.path[-1] for key in mart_keys()]  # the dbt marts only, never a stray table in the schema
+    contracts = mart_contracts(load_manifest(dbt_project.manifest_path))
     with home.build_database() as con:
         variables = dbt_vars(con)
         # everything a published number depends on besides the inputs, recorded with it in meta.publish_log
         settings = {"dbt_vars": variables, "gates": load_thresholds(home.home.root).as_dict(),
                     "disclosure": disclosure_limits(variables)}
         checks = [c.as_row() for c in checks_of_run(context.instance, context.run_id)]
-        published = publish(con, home.home, context.run_id, tables, checks, settings)
+        published = publish(con, home.home, context.run_id, [contracts[t] for t in tables], checks, settings)
     # each published table as the UI shows it: where it is stored, its row count, its first rows
     for table in tables:
         context.log_event(dg.AssetObservation(asset_key=["marts", table], metadata={

@@ -189,15 +189,16 @@ def test_a_reader_chooses_basis_abolished_ics_and_organisation_by_keyboard(serve
 
 
 def test_a_publish_while_the_page_is_open_shows_after_a_refresh(server, page, home):
+    from expectations.contract import load_manifest, mart_contracts
+    from pipelines.project import dbt_project
     from pipelines.publish import publish
 
     open_page(page, server, "")
     before = publish_id(page)
     # a real publish of the home's audited build (the last step of `wellbeing run`), while the tab is open
+    contracts = mart_contracts(load_manifest(dbt_project.manifest_path))
     with closing(duckdb.connect(str(home.build_db))) as con:
-        tables = [r[0] for r in con.execute("select table_name from information_schema.tables "
-                                            "where table_schema = 'marts' order by 1").fetchall()]
-        published = publish(con, home, "browser-test-run", tables, [], {})
+        published = publish(con, home, "browser-test-run", list(contracts.values()), [], {})
     assert published.publish_id != before
     page.reload(wait_until="domcontentloaded")
     page.get_by_text(f"Published snapshot {published.publish_id}").first.wait_for(timeout=TIMEOUT_MS)

@@ -338,6 +338,7 @@ def test_a_render_reads_through_one_attachment_and_the_next_sees_a_new_publish(t
     with queries.reading() as snapshot:
         assert queries.publish_log()["publish_id"][0] == "first"
         assert queries.min_respondents() == 11  # a second query, same attachment
+        assert queries.definitions().is_empty()  # a snapshot published before its data dictionary was
         assert len(attachments()) == 1 and queries.current_snapshot() == snapshot
     assert attachments() == []
 

@@ -36,3 +36,28 @@ def test_rerun_without_new_files_loads_nothing_and_publishes_the_same_tables(pub
         publishes = con.execute("select count(*) from meta.publish_log").fetchone()[0]
     assert first.equals(second)
     assert publishes == 2
+
+
+def test_each_snapshot_carries_the_definition_of_every_published_column(published_tiny):
+    """The data dictionary travels with the snapshot: one row per published table and per column, in column
+    order, each with the description (doc blocks rendered, as in dbt's docs) and the type its YAML declares."""
+    import json
+
+    from pipelines.project import dbt_project
+
+    nodes = json.loads(dbt_project.manifest_path.read_text())["nodes"].values()
+    declared = {n["name"]: n for n in nodes if n["resource_type"] == "model"}
+    with duckdb.connect(str(published_tiny.serving_db), read_only=True) as con:
+        published = con.execute("""select table_name, column_name from information_schema.columns
+                                   where table_schema = 'marts' order by table_name, ordinal_position""").fetchall()
+        definitions = con.execute("""select table_name, column_name, data_type, description
+                                     from meta.column_definitions order by table_name, position""").fetchall()
+    tables = sorted({t for t, _ in published})
+    assert [(t, c) for t, c, _, _ in definitions] == [
+        pair for t in tables for pair in [(t, "(table)"), *((t2, c) for t2, c in published if t2 == t)]]
+    for table, column, data_type, description in definitions:
+        model = declared[table]
+        spec = model["columns"].get(column, {})
+        text = model["description"] if column == "(table)" else spec["description"]
+        assert description == " ".join(text.split()), (table, column)
+        assert data_type == ("" if column == "(table)" else spec["data_type"])
