@@ -23,8 +23,9 @@ class MartContract:
     columns: dict[str, str]  # name -> declared data type
     grain: tuple[str, ...]
     meta: dict[str, dict] = field(default_factory=dict)  # name -> the column's declared meta
-    # prose for readers, published with each snapshot (meta.column_definitions); no gate reads it
-    descriptions: dict[str, str] = field(default_factory=dict)  # "(table)" and each column -> its description
+    # prose for readers, published with each snapshot (meta.column_definitions): no gate reads it, and two
+    # contracts that differ only in their prose are the same contract
+    descriptions: dict[str, str] = field(default_factory=dict, compare=False)  # "(table)" and each column -> text
 
     def declared(self, key: str, value: str | None = None) -> list[str]:
         """The columns whose meta sets `key` (to `value`, when given)."""

@@ -9,6 +9,7 @@ import sys
 import duckdb
 import pytest
 
+from expectations.contract import MartContract
 from pipelines.cli import main
 from pipelines.landing import ensure_raw_tables
 from pipelines.publish import KEEP_SNAPSHOTS, TMP_PREFIX, publish, rollback, served_publish_id, snapshot_id, snapshots
@@ -22,7 +23,9 @@ def publish_version(home, version: int, checks: list[dict] | None = None):
         con.execute(f"create or replace table marts.t as select {version} - i as i, {version} as version "
                     f"from range({version}) r(i)")
         con.execute("create or replace table marts.stray as select 1 as x")  # not a dbt mart: never published
-        return publish(con, home, f"run{version:05d}-rest", ["t"], checks or [], {"version": version})
+        contract = MartContract("t", {"i": "integer", "version": "integer"}, ("i",),
+                                descriptions={"(table)": "one row per i", "i": "a row", "version": "the version"})
+        return publish(con, home, f"run{version:05d}-rest", [contract], checks or [], {"version": version})
 
 
 def served(home) -> tuple[int, int]:
@@ -82,6 +85,9 @@ def test_meta_tables_describe_the_publication(home):
         published_tables = {r[0] for r in con.execute("select table_name from information_schema.tables "
                                                       "where table_schema = 'marts'").fetchall()}
         rows = [r[0] for r in con.execute("select i from marts.t").fetchall()]
+        definitions = con.execute("select * from meta.column_definitions order by position").fetchall()
+    assert definitions == [("t", 0, "(table)", "", "one row per i"), ("t", 1, "i", "integer", "a row"),
+                           ("t", 2, "version", "integer", "the version")]
     assert log == [(first.publish_id, '{"t": 1}', 1, 1, '{"version": 1}'),
                    (second.publish_id, '{"t": 2}', 2, 1, '{"version": 2}')]
     assert checks == [(second.publish_id, "gx_t", True, '{"summary": "ok"}')]
