@@ -11,7 +11,7 @@ renamed as (
     select
         source.survey_year,
         source.org_code,
-        source.respondent_id as respondent_pid,
+        {{ pseudonym_key('source.respondent_id') }} as respondent_pid,
         source.occupation_group,
         source.weight,
         crosswalk.item_key,
