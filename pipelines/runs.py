@@ -20,7 +20,6 @@ from .landing import ready_files
 from .outcomes import STARTED_BY_TAG, CheckOutcome, RunOutcome, run_outcome
 from .settings import Home
 
-DAGSTER_YAML = "telemetry:\n  enabled: false\n"
 JOB = "publish"
 PROGRESS_SECONDS = 3.0
 
@@ -74,10 +73,10 @@ class Progress:
 
 def prepare(home: Home) -> Home:
     """The home's folders and its Dagster instance's settings."""
+    from .instance import write_instance_settings  # imports Dagster: not for the CLI's --help
+
     home.ensure()
-    dagster_yaml = home.dagster_home / "dagster.yaml"
-    if not dagster_yaml.exists():
-        dagster_yaml.write_text(DAGSTER_YAML)
+    write_instance_settings(home)
     return home
 
 
@@ -226,10 +225,12 @@ def last_outcomes(home: Home, limit: int = 20) -> list[RunOutcome]:
     started them."""
     import dagster as dg
 
+    from .instance import write_instance_settings
     from .outcomes import recent_outcomes
 
     if not (home.dagster_home / "dagster.yaml").exists():
         return []
+    write_instance_settings(home)  # the home may have moved since its last run
     with dg.DagsterInstance.from_config(str(home.dagster_home)) as instance:
         return recent_outcomes(instance, limit)
 
