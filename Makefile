@@ -17,7 +17,7 @@ demo: setup
 	$(BIN)/wellbeing demo
 
 test: setup
-	$(BIN)/python -m pytest -n 2 --dist loadfile
+	$(BIN)/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder
 
 # Python style (ruff) and dbt SQL style (sqlfluff with the dbt templater); .ci/run runs it before the tests.
 lint: setup

@@ -24,6 +24,12 @@ def pytest_sessionstart(session):
     ensure_manifest()  # dagster-dbt reads the manifest when the definitions are imported
 
 
+def pytest_collection_modifyitems(config, items):
+    """Files marked `pipeline_runs` first: the two workers take a file at a time, and a long file taken last
+    would leave one core idle at the end (`make test` passes --no-loadscope-reorder to keep this order)."""
+    items.sort(key=lambda item: item.get_closest_marker("pipeline_runs") is None)
+
+
 @pytest.fixture(scope="session")
 def realdata() -> Path:
     """The real published NHS files. Under CI=true their absence is a failure, not a skip."""

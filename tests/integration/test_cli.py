@@ -12,6 +12,8 @@ from pipelines.cli import main
 
 from ..conftest import copy_home
 
+pytestmark = pytest.mark.pipeline_runs
+
 WELLBEING = [sys.executable, "-m", "pipelines.cli"]
 
 
@@ -76,19 +78,29 @@ def test_run_exits_non_zero_and_names_the_failed_check(home, tiny_extracts, tmp_
     assert "FAILED gx_ics_sickness_monthly" in capsys.readouterr().out
 
 
-def test_rollback_serves_the_previous_snapshot(published_tiny, tmp_path, monkeypatch):
+def test_a_rerun_without_new_files_republishes_the_same_tables_and_rollback_serves_the_first(
+        published_tiny, tmp_path, monkeypatch):
     home = copy_home(published_tiny, tmp_path / "home", monkeypatch)
 
-    def publish_id() -> str:
+    def served() -> tuple[str, list[tuple], int]:
         with duckdb.connect(str(home.serving_db), read_only=True) as con:
-            return con.execute("select publish_id from meta.publish_log order by published_at desc limit 1").fetchone()[0]
+            publish_id = con.execute("select publish_id from meta.publish_log order by published_at desc limit 1"
+                                     ).fetchone()[0]
+            return publish_id, con.execute("select * from marts.ics_sickness_monthly order by all").fetchall(), \
+                con.execute("select count(*) from meta.publish_log").fetchone()[0]
 
-    first = publish_id()
+    def loads() -> int:
+        with duckdb.connect(str(home.build_db), read_only=True) as con:
+            return con.execute("select count(*) from raw.load_log").fetchone()[0]
+
+    first, first_rows, _ = served()
+    loaded = loads()
     assert main(["--home", str(home.root), "run"]) == 0
-    second = publish_id()
-    assert second != first
+    second, second_rows, publishes = served()
+    assert second != first and second_rows == first_rows and publishes == 2
+    assert loads() == loaded  # no file, nothing loaded
     assert main(["--home", str(home.root), "rollback"]) == 0
-    assert publish_id() == first
+    assert served()[0] == first
     with pytest.raises(SystemExit):
         main(["--home", str(home.root), "no-such-command"])
 

@@ -4,10 +4,6 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
-from pipelines.runs import run_pipeline
-
-from ..conftest import copy_home
-
 
 def test_publishes_every_ics_with_rates_recomputed_from_the_files(published_tiny, tiny_extracts):
     files = pl.concat([pl.read_csv(f, infer_schema_length=0) for f in sorted(tiny_extracts.glob("sickness_org_*.csv"))])
@@ -23,19 +19,6 @@ def test_publishes_every_ics_with_rates_recomputed_from_the_files(published_tiny
     assert joined.height == expected.height == mart.height
     assert (joined["expected"] - joined["sickness_rate"]).abs().max() < 1e-9
     assert set(mart["icb_code"]) == set(expected["ICS_CODE"])
-
-
-def test_rerun_without_new_files_loads_nothing_and_publishes_the_same_tables(published_tiny, tmp_path, monkeypatch):
-    published_home = copy_home(published_tiny, tmp_path / "home", monkeypatch)
-    with duckdb.connect(str(published_home.serving_db), read_only=True) as con:
-        first = con.sql("select * from marts.ics_sickness_monthly order by all").pl()
-    summary = run_pipeline(published_home)
-    assert summary.success and summary.files == []
-    with duckdb.connect(str(published_home.serving_db), read_only=True) as con:
-        second = con.sql("select * from marts.ics_sickness_monthly order by all").pl()
-        publishes = con.execute("select count(*) from meta.publish_log").fetchone()[0]
-    assert first.equals(second)
-    assert publishes == 2
 
 
 def test_each_snapshot_carries_the_definition_of_every_published_column(published_tiny):
