@@ -16,8 +16,10 @@ $(VENV)/.installed: pyproject.toml requirements.txt
 demo: setup
 	$(BIN)/wellbeing demo
 
+# three workers on two cores: a worker waiting (for a home another builds, a sensor tick, a browser) leaves its
+# core to the others; the longest test files go first (tests/conftest.py)
 test: setup
-	$(BIN)/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder
+	$(BIN)/python -m pytest -n 3 --dist loadfile --no-loadscope-reorder
 
 # Python style (ruff) and dbt SQL style (sqlfluff with the dbt templater); .ci/run runs it before the tests.
 lint: setup

@@ -16,8 +16,6 @@ from pipelines.runs import run_pipeline
 from ..boundary_files import OdsRow, SicknessRow, write_ods, write_sickness
 from ..conftest import land
 
-pytestmark = pytest.mark.pipeline_runs
-
 NEW_ICB, NEW_ICB_NAME = "QNEW01", "Norfolk, Suffolk and Cambridgeshire"
 NAMES = {"QUE": "Cambridgeshire and Peterborough", "QMM": "Norfolk and Waveney", "QJG": "Suffolk and North East Essex",
          "QH8": "Mid and South Essex", "QXU": "Surrey Heartlands", "QZZ": "Special Health Authorities",

@@ -12,8 +12,6 @@ from pipelines.cli import main
 
 from ..conftest import copy_home
 
-pytestmark = pytest.mark.pipeline_runs
-
 WELLBEING = [sys.executable, "-m", "pipelines.cli"]
 
 

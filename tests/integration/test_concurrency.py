@@ -17,8 +17,6 @@ import pytest
 from pipelines.runs import run_pipeline
 from tests.conftest import copy_home
 
-pytestmark = pytest.mark.pipeline_runs
-
 READERS = 3
 READER = r"""
 import json, sys, time

@@ -8,8 +8,6 @@ import pytest
 from tests.conftest import copy_home, real_sickness_months
 from tests.fixtures.faults import kill_then_catch_up
 
-pytestmark = pytest.mark.pipeline_runs
-
 
 @pytest.mark.realdata
 def test_killed_runs_on_the_real_warehouse(published_real, realdata, tmp_path, monkeypatch):

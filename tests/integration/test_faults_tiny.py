@@ -3,12 +3,8 @@ uninterrupted run publishes: on the tiny synthetic warehouse, killed at every fa
 variant is test_faults_realdata.py, a file of its own so the two run on different workers)."""
 from __future__ import annotations
 
-import pytest
-
 from tests.conftest import copy_home
 from tests.fixtures.faults import POINTS, kill_then_catch_up
-
-pytestmark = pytest.mark.pipeline_runs
 
 
 def test_killed_runs_on_the_tiny_warehouse(published_tiny, tiny_extracts, tmp_path, monkeypatch):

@@ -25,8 +25,6 @@ from pipelines.settings import Home
 
 from ..conftest import copy_home, point_environment_at
 
-pytestmark = pytest.mark.pipeline_runs
-
 MART = "marts.ics_sickness_monthly"
 
 

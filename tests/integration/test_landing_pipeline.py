@@ -9,7 +9,6 @@ import json
 
 import dagster as dg
 import duckdb
-import pytest
 
 from pipelines.cli import main
 from pipelines.keys import load_key
@@ -18,8 +17,6 @@ from pipelines.outcomes import checks_of_run
 from tests.fixtures.samples import SAMPLES, write_sample
 
 from ..conftest import copy_home, published_marts
-
-pytestmark = pytest.mark.pipeline_runs
 
 SECRET_ID = "98765432"  # an employee id in a broken record-level file
 

@@ -21,8 +21,6 @@ from pipelines.defs.automation import landing_sensor, monthly_schedule
 
 from ..conftest import copy_home, land
 
-pytestmark = pytest.mark.pipeline_runs
-
 
 def settled(*paths):
     """As if the files had stopped changing a while ago."""
