@@ -9,12 +9,12 @@ from pathlib import Path
 
 import yaml
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import INDEX_SHARD_NAME, SqliteEventLogStorage
+from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Connection, Engine
 
 from .settings import Home
 
-SQLITE_BUSY_SECONDS = 30
 OPEN_SHARDS = 8  # the index and the latest runs' files: a web server paging through old runs opens a few more
 
 
@@ -67,7 +67,7 @@ class SqliteEventLog(SqliteEventLogStorage):
                 with super().run_connection(shard):  # creates the file and its tables the first time
                     pass
                 engine = create_engine(self.conn_string_for_shard(shard),
-                                       connect_args={"timeout": SQLITE_BUSY_SECONDS})
+                                       connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
                 self._engines[shard] = engine
                 while len(self._engines) > OPEN_SHARDS:
                     self._engines.popitem(last=False)[1].dispose()
