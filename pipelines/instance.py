@@ -19,8 +19,8 @@ OPEN_SHARDS = 8  # the index and the latest runs' files: a web server paging thr
 
 
 def instance_settings(home: Home) -> str:
-    """dagster.yaml for the home. The event log's folder is written out (Dagster's default), so a moved or
-    copied home gets its settings written again (`write_instance_settings`)."""
+    """dagster.yaml for the home. It names the event log's folder (where Dagster keeps it by default) by its
+    full path, so a moved or copied home needs its settings written again (`write_instance_settings`)."""
     return yaml.safe_dump({
         "telemetry": {"enabled": False},
         "event_log_storage": {"module": __name__, "class": SqliteEventLog.__name__,
@@ -30,7 +30,7 @@ def instance_settings(home: Home) -> str:
 
 def write_instance_settings(home: Home) -> Path:
     """Write dagster.yaml when it is missing or names another folder."""
-    path = home.dagster_home / "dagster.yaml"
+    path = home.dagster_settings
     settings = instance_settings(home)
     if not path.exists() or path.read_text() != settings:
         path.write_text(settings)

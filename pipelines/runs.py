@@ -228,7 +228,7 @@ def last_outcomes(home: Home, limit: int = 20) -> list[RunOutcome]:
     from .instance import write_instance_settings
     from .outcomes import recent_outcomes
 
-    if not (home.dagster_home / "dagster.yaml").exists():
+    if not home.dagster_settings.exists():
         return []
     write_instance_settings(home)  # the home may have moved since its last run
     with dg.DagsterInstance.from_config(str(home.dagster_home)) as instance:

@@ -81,6 +81,11 @@ class Home:
         return self.root / "dagster"
 
     @property
+    def dagster_settings(self) -> Path:
+        """The Dagster instance's dagster.yaml (pipelines/instance.py writes it)."""
+        return self.dagster_home / "dagster.yaml"
+
+    @property
     def key_file(self) -> Path:
         """Pseudonymisation key; WELLBEING_PSEUDONYM_KEY overrides it."""
         return self.root / "secrets" / "pseudonym.key"
