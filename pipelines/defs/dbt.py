@@ -4,12 +4,12 @@ from collections.abc import Mapping
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+from dagster_dbt import DagsterDbtTranslator, dbt_assets
 
 from ..faults import fault_point
 from ..project import dbt_project, ensure_manifest, in_home
 from ..settings import Home
-from .resources import HomeResource
+from .resources import DbtCore, HomeResource
 
 
 class Translator(DagsterDbtTranslator):
@@ -31,7 +31,7 @@ def dbt_build_args(home: Home) -> list[str]:
 
 
 @dbt_assets(manifest=ensure_manifest(), project=dbt_project, dagster_dbt_translator=Translator())
-def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, home: HomeResource):
+def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCore, home: HomeResource):
     # the run's artifacts and logs stay in its home, never in the checkout (shared by every home); runs
     # take turns (the home lock), so one folder per home is enough
     target = home.home.root / "dbt" / "target"
