@@ -1,5 +1,5 @@
 """dbt build as Dagster assets: every model, seed and test; tests gate downstream models."""
-
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -35,9 +35,33 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCore, home: HomeResour
     # the run's artifacts and logs stay in its home, never in the checkout (shared by every home); runs
     # take turns (the home lock), so one folder per home is enough
     target = home.home.root / "dbt" / "target"
-    for event in dbt.cli(dbt_build_args(home.home), context=context, target_path=target).stream():
+    results = target / "run_results.json"
+    results.unlink(missing_ok=True)  # a build that stops before running any node must not report the last one's
+    invocation = dbt.cli(dbt_build_args(home.home), context=context, target_path=target, raise_on_error=False)
+    for event in invocation.stream():
         yield event
         fault_point("dbt_build")
+    if not invocation.is_successful():
+        run_results = json.loads(results.read_text()) if results.exists() else None
+        raise DbtBuildFailed(build_failure(run_results) or str(invocation.get_error()))
+
+
+class DbtBuildFailed(Exception):
+    """dbt build ended in failure; the message's first line says which nodes and why."""
+
+
+def build_failure(run_results: dict | None) -> str | None:
+    """One line for the run's summary: each node that errored (a model that could not be built, e.g. a mart
+    breaking its contract's not-null constraint) with dbt's reason, and how many data tests failed (each is
+    reported by its own check)."""
+    results = (run_results or {}).get("results", [])
+    # dbt's message is "Runtime Error in model <name> (<path>)" and then the database's reason
+    errors = [f"{r['unique_id'].split('.')[2]}: {(r['message'] or 'error').strip().splitlines()[-1].strip()}"
+              for r in results if r["status"] == "error"]
+    failed = sum(r["status"] == "fail" for r in results)
+    parts = ([f"{len(errors)} node(s) in error: " + "; ".join(errors)] if errors else []) + \
+            ([f"{failed} data test(s) failed (see the failed checks)"] if failed else [])
+    return "dbt build: " + "; ".join(parts) if parts else None
 
 
 def mart_keys() -> list[dg.AssetKey]:

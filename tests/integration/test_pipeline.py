@@ -44,3 +44,21 @@ def test_each_snapshot_carries_the_definition_of_every_published_column(publishe
         text = model["description"] if column == "(table)" else spec["description"]
         assert description == " ".join(text.split()), (table, column)
         assert data_type == ("" if column == "(table)" else spec["data_type"])
+
+
+def test_the_marts_not_null_columns_are_enforced_by_their_contracts(published_tiny):
+    """A mart column its YAML declares not null is a NOT NULL column of the built table (DuckDB refuses a row
+    breaking it, and the build fails naming it: tests/unit/test_dbt_failures.py), and no other column is."""
+    import json
+
+    from pipelines.project import dbt_project
+
+    nodes = json.loads(dbt_project.manifest_path.read_text())["nodes"].values()
+    declared = {(n["name"], c) for n in nodes if n["resource_type"] == "model" and n["fqn"][1] == "marts"
+                for c, spec in n["columns"].items()
+                if any(k["type"] == "not_null" for k in spec.get("constraints", []))}
+    with duckdb.connect(str(published_tiny.build_db), read_only=True) as con:
+        enforced = set(con.execute("select table_name, column_name from duckdb_columns() "
+                                   "where schema_name = 'marts' and not is_nullable").fetchall())
+    assert len(declared) > 50  # every mart's key columns
+    assert enforced == declared

@@ -1,0 +1,32 @@
+"""What a failed dbt build says in the run's summary (pipelines/defs/dbt.py: build_failure)."""
+from __future__ import annotations
+
+from pipelines.defs.dbt import build_failure
+
+
+def result(unique_id: str, status: str, message: str | None = None) -> dict:
+    return {"unique_id": unique_id, "status": status, "message": message}
+
+
+def test_a_model_in_error_is_named_with_the_databases_reason():
+    run_results = {"results": [
+        result("model.wellbeing.ics_turnover_monthly", "success", "OK"),
+        result("model.wellbeing.national_turnover_monthly", "error",
+               "Runtime Error in model national_turnover_monthly (models/marts/national/national_turnover_monthly.sql)"
+               "\n  Constraint Error: NOT NULL constraint failed: national_turnover_monthly__dbt_tmp.boundary_basis"),
+        result("model.wellbeing.ics_alerts", "skipped"),
+        result("test.wellbeing.unique_combination_ics_alerts_icb_code.1a2b", "fail", "Got 2 results"),
+        result("test.wellbeing.accepted_values_stg_x.3c4d", "warn", "Got 1 result"),
+    ]}
+    assert build_failure(run_results) == (
+        "dbt build: 1 node(s) in error: national_turnover_monthly: Constraint Error: NOT NULL constraint failed: "
+        "national_turnover_monthly__dbt_tmp.boundary_basis; 1 data test(s) failed (see the failed checks)")
+
+
+def test_a_test_in_error_is_named_and_a_build_with_nothing_failed_says_nothing():
+    sql_error = result("test.wellbeing.sickness_routes_agree_org_sickness_monthly.9f", "error",
+                       "Database Error in test sickness_routes_agree (models/x.yml)\n  Binder Error: column missing")
+    assert build_failure({"results": [sql_error]}) == (
+        "dbt build: 1 node(s) in error: sickness_routes_agree_org_sickness_monthly: Binder Error: column missing")
+    assert build_failure({"results": [result("model.wellbeing.dim_ics", "success")]}) is None
+    assert build_failure(None) is None  # dbt stopped before writing results: the caller says what dbt said
