@@ -48,7 +48,7 @@ def test_each_snapshot_carries_the_definition_of_every_published_column(publishe
 
 def test_the_marts_not_null_columns_are_enforced_by_their_contracts(published_tiny):
     """A mart column its YAML declares not null is a NOT NULL column of the built table (DuckDB refuses a row
-    breaking it, and the build fails naming it: tests/unit/test_dbt_failures.py), and no other column is."""
+    breaking it, and the build fails naming it: tests/unit/test_dbt_resource.py), and no other column is."""
     import json
 
     from pipelines.project import dbt_project

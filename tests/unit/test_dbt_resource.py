@@ -1,7 +1,28 @@
-"""What a failed dbt build says in the run's summary (pipelines/defs/dbt.py: build_failure)."""
+"""How runs call dbt: without dagster-dbt's per-build extras (DbtCore), and what a failed build says in the
+run's summary (build_failure)."""
 from __future__ import annotations
 
+import pytest
+from dbt.version import __version__ as dbt_core_version
+from packaging import version
+
 from pipelines.defs.dbt import build_failure
+from pipelines.defs.resources import DbtCore
+
+
+def test_dbt_core_asks_no_subprocess_for_the_version_and_opens_no_adapter(monkeypatch):
+    """dagster-dbt still has the two members DbtCore replaces (an upgrade renaming them would bring the cost back
+    unnoticed), and neither starts dbt."""
+    import dagster_dbt.core.resource as dagster_dbt_resource
+
+    def no_subprocess(*args, **kwargs):
+        pytest.fail(f"dbt was started: {args}")
+
+    monkeypatch.setattr(dagster_dbt_resource, "check_output", no_subprocess)
+    assert {"_cli_version", "_initialize_dbt_core_adapter"} <= set(vars(dagster_dbt_resource.DbtCliResource))
+    dbt = DbtCore.beside_python()
+    assert dbt._cli_version == version.parse(dbt_core_version)
+    assert dbt._initialize_dbt_core_adapter(["build"]) is None
 
 
 def result(unique_id: str, status: str, message: str | None = None) -> dict:
