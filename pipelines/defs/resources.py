@@ -90,7 +90,7 @@ class HomeResource(dg.ConfigurableResource):
 
 class DbtCore(DbtCliResource):
     """dbt Core installed beside this Python. Before every build dagster-dbt asks the dbt executable for its
-    version (a subprocess of about 2 CPU-seconds) and opens a dbt adapter in the run's process (about 2 more),
+    version (a subprocess of 1.9 CPU-seconds) and opens a dbt adapter in the run's process (0.6-1.2 more),
     which serves only the row counts and column metadata this project does not fetch: both are skipped."""
 
     @classmethod

@@ -47,8 +47,8 @@ def test_each_snapshot_carries_the_definition_of_every_published_column(publishe
 
 
 def test_the_marts_not_null_columns_are_enforced_by_their_contracts(published_tiny):
-    """A mart column its YAML declares not null is a NOT NULL column of the built table (DuckDB refuses a row
-    breaking it, and the build fails naming it: tests/unit/test_dbt_resource.py), and no other column is."""
+    """A mart column its YAML declares not null is a NOT NULL column of the built table, and no other column is:
+    DuckDB refuses a row breaking it as dbt builds the table (what the run then says: test_dbt_resource.py)."""
     import json
 
     from pipelines.project import dbt_project
