@@ -1,5 +1,4 @@
 """dbt build as Dagster assets: every model, seed and test; tests gate downstream models."""
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -42,8 +41,9 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCore, home: HomeResour
         yield event
         fault_point("dbt_build")
     if not invocation.is_successful():
-        run_results = json.loads(results.read_text()) if results.exists() else None
-        raise DbtBuildFailed(build_failure(run_results) or str(invocation.get_error()))
+        ran = results.exists()
+        raise DbtBuildFailed(build_failure(invocation.get_artifact("run_results.json") if ran else None)
+                             or str(invocation.get_error()))
 
 
 class DbtBuildFailed(Exception):

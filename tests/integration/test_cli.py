@@ -80,22 +80,22 @@ def test_a_rerun_without_new_files_republishes_the_same_tables_and_rollback_serv
         published_tiny, tmp_path, monkeypatch):
     home = copy_home(published_tiny, tmp_path / "home", monkeypatch)
 
-    def one(db, query: str):
+    def rows(db, query: str) -> list[tuple]:
         with duckdb.connect(str(db), read_only=True) as con:
             return con.execute(query).fetchall()
 
     def publish_id() -> str:
-        return one(home.serving_db, "select publish_id from meta.publish_log order by published_at desc limit 1")[0][0]
+        return rows(home.serving_db, "select publish_id from meta.publish_log order by published_at desc limit 1")[0][0]
 
     def mart() -> list[tuple]:
-        return one(home.serving_db, "select * from marts.ics_sickness_monthly order by all")
+        return rows(home.serving_db, "select * from marts.ics_sickness_monthly order by all")
 
     first, first_rows = publish_id(), mart()
-    loaded = one(home.build_db, "select count(*) from raw.load_log")
+    loaded = rows(home.build_db, "select count(*) from raw.load_log")
     assert main(["--home", str(home.root), "run"]) == 0
     assert publish_id() != first and mart() == first_rows
-    assert one(home.serving_db, "select count(*) from meta.publish_log") == [(2,)]
-    assert one(home.build_db, "select count(*) from raw.load_log") == loaded  # no file, nothing loaded
+    assert rows(home.serving_db, "select count(*) from meta.publish_log") == [(2,)]
+    assert rows(home.build_db, "select count(*) from raw.load_log") == loaded  # no file, nothing loaded
     assert main(["--home", str(home.root), "rollback"]) == 0
     assert publish_id() == first
     with pytest.raises(SystemExit):

@@ -4,6 +4,15 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
+from expectations.contract import load_manifest
+from pipelines.project import dbt_project
+
+
+def models() -> dict[str, dict]:
+    """The dbt project's models by name, as its manifest declares them."""
+    nodes = load_manifest(dbt_project.manifest_path)["nodes"].values()
+    return {n["name"]: n for n in nodes if n["resource_type"] == "model"}
+
 
 def test_publishes_every_ics_with_rates_recomputed_from_the_files(published_tiny, tiny_extracts):
     files = pl.concat([pl.read_csv(f, infer_schema_length=0) for f in sorted(tiny_extracts.glob("sickness_org_*.csv"))])
@@ -24,12 +33,7 @@ def test_publishes_every_ics_with_rates_recomputed_from_the_files(published_tiny
 def test_each_snapshot_carries_the_definition_of_every_published_column(published_tiny):
     """The data dictionary travels with the snapshot: one row per published table and per column, in column
     order, each with the description (doc blocks rendered, as in dbt's docs) and the type its YAML declares."""
-    import json
-
-    from pipelines.project import dbt_project
-
-    nodes = json.loads(dbt_project.manifest_path.read_text())["nodes"].values()
-    declared = {n["name"]: n for n in nodes if n["resource_type"] == "model"}
+    declared = models()
     with duckdb.connect(str(published_tiny.serving_db), read_only=True) as con:
         published = con.execute("""select table_name, column_name from information_schema.columns
                                    where table_schema = 'marts' order by table_name, ordinal_position""").fetchall()
@@ -49,12 +53,7 @@ def test_each_snapshot_carries_the_definition_of_every_published_column(publishe
 def test_the_marts_not_null_columns_are_enforced_by_their_contracts(published_tiny):
     """A mart column its YAML declares not null is a NOT NULL column of the built table, and no other column is:
     DuckDB refuses a row breaking it as dbt builds the table (what the run then says: test_dbt_resource.py)."""
-    import json
-
-    from pipelines.project import dbt_project
-
-    nodes = json.loads(dbt_project.manifest_path.read_text())["nodes"].values()
-    declared = {(n["name"], c) for n in nodes if n["resource_type"] == "model" and n["fqn"][1] == "marts"
+    declared = {(n["name"], c) for n in models().values() if n["fqn"][1] == "marts"
                 for c, spec in n["columns"].items()
                 if any(k["type"] == "not_null" for k in spec.get("constraints", []))}
     with duckdb.connect(str(published_tiny.build_db), read_only=True) as con:
