@@ -3,6 +3,7 @@ fails bad data with the column and values named (real GX, real DuckDB; no pipeli
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 
 import duckdb
 import pytest
@@ -225,6 +226,22 @@ def test_raw_suite_checks_schema_and_ranges(con, gate):
     con.execute("alter table raw.sickness_org alter fte_days_lost type varchar")
     [schema] = validate_raw(con, gate, raw_table("sickness_org")).failures
     assert schema.column == "(schema)" and "column_name=fte_days_lost" in schema.examples[0]
+
+
+def test_raw_uniqueness_is_counted_by_hash_and_confirmed_exactly(con, gate):
+    ensure_raw_tables(con, (SICKNESS_ORG,))
+    row = ("date '2024-04-30', 'Y56', 'London', 'QMJ', 'North Central London', 'RAL', 'Royal Free', 'Acute', 10, 200, 5, "
+           "'load', 'a.csv', 'sha', now(), {}")
+    con.execute(f"insert into raw.sickness_org values ({row.format(2)}), ({row.format(3)})")
+    table = raw_table("sickness_org")
+    [duplicates] = validate_raw(con, gate, table).failures
+    assert duplicates.statistic.endswith("__duplicate_rows") and duplicates.failing.endswith("duplicate_rows = 1")
+    assert duplicates.examples == ("a.csv row 2: date=2024-04-30, org_code=RAL", "a.csv row 3: date=2024-04-30, org_code=RAL")
+
+    # a hash collision overstates the fast count: the exact count decides, and it finds no duplicate
+    con.execute("delete from raw.sickness_org where _source_row = 3")
+    colliding = tuple(replace(r, aggregate="1") if r.exact else r for r in table.rules)
+    assert validate_raw(con, gate, replace(table, rules=colliding)).failures == ()
 
 
 def test_thresholds_can_be_overridden_per_home(tmp_path):
