@@ -10,9 +10,13 @@ with available as (
     group by org_code, period_month, staff_group
 ),
 
+-- only the assignments with sickness that month: the distinct then runs over a fraction of the 50 M rows
+-- of staff in post at national scale (17 s instead of 25 s)
 assignment_groups as (
-    select distinct org_code, assignment_pid, period_month, staff_group
-    from {{ ref('stg_workforce__staff_in_post') }}
+    select distinct s.org_code, s.assignment_pid, s.period_month, s.staff_group
+    from {{ ref('stg_workforce__staff_in_post') }} as s
+    semi join {{ ref('int_sickness__episode_months') }} as e
+        on e.org_code = s.org_code and e.assignment_pid = s.assignment_pid and e.period_month = s.period_month
 ),
 
 lost as (

@@ -2,27 +2,46 @@
 -- stability_index = staff in post at the start of the 12-month window still in post at its end, where
 -- "start" is the month-end snapshot 12 months before period_month; and leavers by destination.
 {%- set months = var('rolling_window_months') %}
-with heads as (
-    select distinct org_code, period_month, employee_pid
+-- each person's months in post at an organisation, grouped per person rather than per person and month: a
+-- national build groups 2 M careers instead of deduplicating 50 M person-months and joining them to themselves
+-- (13 s instead of 23 s)
+with careers as (
+    select
+        org_code,
+        list_distinct(list(period_month)) as months
     from {{ ref('stg_workforce__staff_in_post') }}
+    group by org_code, employee_pid
 ),
 
-snapshots as (
-    select distinct org_code, period_month from heads
+months_in_post as (
+    select
+        org_code,
+        -- unnested side by side: each month, and whether the person is in post a window later
+        unnest(months) as period_month,
+        unnest(list_transform(months, lambda m: list_contains(months, (m + interval {{ months }} month)::date)))
+            as in_post_a_window_later
+    from careers
+),
+
+by_month as (
+    select
+        org_code,
+        period_month,
+        count(*) as staff_in_post,
+        count(*) filter (where in_post_a_window_later) as still_in_post_a_window_later
+    from months_in_post
+    group by org_code, period_month
 ),
 
 stability as (
     select
         w.org_code,
         w.period_month,
-        count(s.employee_pid) as staff_at_window_start,
-        count(e.employee_pid) as staff_still_in_post
-    from snapshots as w
-    left join heads as s
+        coalesce(s.staff_in_post, 0) as staff_at_window_start,
+        coalesce(s.still_in_post_a_window_later, 0) as staff_still_in_post
+    from by_month as w
+    left join by_month as s
         on s.org_code = w.org_code and s.period_month = w.period_month - interval {{ months }} month
-    left join heads as e
-        on e.org_code = w.org_code and e.period_month = w.period_month and e.employee_pid = s.employee_pid
-    group by w.org_code, w.period_month
 ),
 
 leavers as (
