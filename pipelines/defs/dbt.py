@@ -5,6 +5,9 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, dbt_assets
 
+from expectations.contract import load_manifest
+
+from .. import build_state
 from ..faults import fault_point
 from ..project import dbt_project, ensure_manifest, in_home
 from ..settings import Home
@@ -36,7 +39,13 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCore, home: HomeResour
     target = home.home.root / "dbt" / "target"
     results = target / "run_results.json"
     results.unlink(missing_ok=True)  # a build that stops before running any node must not report the last one's
-    invocation = dbt.cli(dbt_build_args(home.home), context=context, target_path=target, raise_on_error=False)
+    with home.build_database() as con:
+        plan = build_state.begin(con, load_manifest(dbt_project.manifest_path))
+    if plan.unchanged:
+        context.log.info(f"{len(plan.unchanged)} models, seeds and tests not run again: their inputs are as the last "
+                         f"successful build found them; the models keeping their tables: {', '.join(plan.kept_models)}")
+    args = dbt_build_args(home.home) + (["--exclude", " ".join(plan.unchanged)] if plan.unchanged else [])
+    invocation = dbt.cli(args, context=context, target_path=target, raise_on_error=False)
     for event in invocation.stream():
         yield event
         fault_point("dbt_build")
@@ -44,6 +53,8 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCore, home: HomeResour
         ran = results.exists()
         raise DbtBuildFailed(build_failure(invocation.get_artifact("run_results.json") if ran else None)
                              or str(invocation.get_error()))
+    with home.build_database() as con:
+        build_state.record(con, plan.state)
 
 
 class DbtBuildFailed(Exception):

@@ -1,0 +1,126 @@
+"""What the last successful dbt build was built from, so that the next build rebuilds only what changed.
+
+A successful build records a fingerprint of each dbt source (a raw table: its row count and the sum of its rows'
+hashes, one scan) and of the dbt project (its files and the dbt and DuckDB versions). The next build rebuilds,
+with their tests, the models and seeds downstream of a source whose rows changed; the others, every input of
+which is as it was, keep their tables. A re-sent month of organisation sickness rebuilds the sickness models,
+not the staff-in-post and survey models over tens of millions of rows.
+
+Any doubt rebuilds everything: no recorded state (the first build, or the last build failed or was cut short:
+the state is forgotten before each build and recorded again only when it succeeds), another project or version,
+or `WELLBEING_FULL_BUILD=1`. The fingerprints are of the rows themselves, so a raw table changed by hand is
+rebuilt from too.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from importlib.metadata import version
+from pathlib import Path
+
+import duckdb
+
+from .settings import DBT_DIR
+
+FULL_BUILD_ENV = "WELLBEING_FULL_BUILD"
+STATE_TABLE = "landing.dbt_build_state"  # bookkeeping, not a dbt source
+PROJECT = "(project)"
+PROJECT_SUFFIXES = {".sql", ".yml", ".csv", ".md"}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A build about to run: the state of its inputs, and the nodes it leaves as they are."""
+
+    state: dict[str, str]
+    unchanged: list[str]  # models, seeds and data tests
+    kept_models: list[str]
+
+
+def begin(con: duckdb.DuckDBPyConnection, manifest: dict) -> Plan:
+    """Fingerprint the build's inputs, compare them with the last successful build's, and forget that build's
+    state (until this build succeeds, the tables may hold anything)."""
+    state = fingerprints(con, source_relations(manifest))
+    unchanged = unchanged_nodes(manifest, recorded(con), state)
+    forget(con)
+    models = {node["name"] for node in manifest["nodes"].values() if node["resource_type"] == "model"}
+    return Plan(state, unchanged, [name for name in unchanged if name in models])
+
+
+def project_fingerprint(project_dir: Path = DBT_DIR) -> str:
+    """Every file of the dbt project that shapes a build, and the versions that run it."""
+    digest = hashlib.sha256()
+    for package in ("dbt-core", "dbt-duckdb", "duckdb"):
+        digest.update(f"{package} {version(package)}\n".encode())
+    for path in sorted(p for p in project_dir.rglob("*") if p.suffix in PROJECT_SUFFIXES and p.is_file()
+                       and not {"target", "logs"} & set(p.relative_to(project_dir).parts)):
+        digest.update(str(path.relative_to(project_dir)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def fingerprints(con: duckdb.DuckDBPyConnection, sources: list[str]) -> dict[str, str]:
+    """The project's fingerprint and each source's (schema.table): rows and the sum of their hashes."""
+    state = {PROJECT: project_fingerprint()}
+    for source in sources:
+        rows, total = con.execute(f"select count(*), sum(hash(*columns(*))::hugeint) from {source}").fetchone()
+        state[source] = f"{rows}:{total}"
+    return state
+
+
+def recorded(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """The state the last successful build recorded (empty when there is none)."""
+    try:
+        return dict(con.execute(f"select name, fingerprint from {STATE_TABLE}").fetchall())
+    except duckdb.CatalogException:  # no build has run yet
+        return {}
+
+
+def forget(con: duckdb.DuckDBPyConnection) -> None:
+    """Before a build: until it succeeds, the tables may hold anything, so the next build rebuilds them all."""
+    _ensure(con)
+    con.execute(f"delete from {STATE_TABLE}")
+
+
+def record(con: duckdb.DuckDBPyConnection, state: dict[str, str]) -> None:
+    _ensure(con)
+    con.execute("begin transaction")
+    con.execute(f"delete from {STATE_TABLE}")
+    con.executemany(f"insert into {STATE_TABLE} values (?, ?)", list(state.items()))
+    con.execute("commit")
+
+
+def unchanged_nodes(manifest: dict, before: dict[str, str], now: dict[str, str]) -> list[str]:
+    """The models, seeds and data tests whose inputs are all as the last successful build found them (none when a
+    full build is due). A node changes with any source upstream of it whose fingerprint changed, and with a mart
+    upstream of it (a test of a mart)."""
+    if os.environ.get(FULL_BUILD_ENV) == "1" or not before or before.get(PROJECT) != now.get(PROJECT):
+        return []
+    changed = {uid for uid, source in manifest["sources"].items()
+               if before.get(_relation(source)) != now.get(_relation(source))}
+    # the marts are always rebuilt (from the tables kept: seconds at national scale), so that every run builds,
+    # tests, gates and publishes every published table
+    changed |= {uid for uid, node in manifest["nodes"].items() if node["fqn"][1:2] == ["marts"]}
+    parents = manifest["parent_map"]
+    memo: dict[str, bool] = {}
+
+    def affected(uid: str) -> bool:
+        if uid not in memo:
+            memo[uid] = uid in changed or any(affected(p) for p in parents.get(uid, []))
+        return memo[uid]
+
+    return sorted(node["name"] for uid, node in manifest["nodes"].items()
+                  if node["resource_type"] in ("model", "seed", "test") and not affected(uid))
+
+
+def source_relations(manifest: dict) -> list[str]:
+    return sorted({_relation(source) for source in manifest["sources"].values()})
+
+
+def _relation(source: dict) -> str:
+    return f"{source['schema']}.{source['identifier']}"
+
+
+def _ensure(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("create schema if not exists landing")
+    con.execute(f"create table if not exists {STATE_TABLE} (name VARCHAR, fingerprint VARCHAR)")
