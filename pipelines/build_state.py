@@ -2,9 +2,9 @@
 
 A successful build records a fingerprint of each dbt source (a raw table: its row count and the sum of its rows'
 hashes, one scan) and of the dbt project (its files and the dbt and DuckDB versions). The next build rebuilds,
-with their tests, the models and seeds downstream of a source whose rows changed; the others, every input of
-which is as it was, keep their tables. A re-sent month of organisation sickness rebuilds the sickness models,
-not the staff-in-post and survey models over tens of millions of rows.
+with their tests, the models and seeds downstream of a source whose rows changed, and every mart; the others,
+every input of which is as it was, keep their tables. A re-sent month of organisation sickness rebuilds the
+sickness models and the marts, not the staff-in-post and survey models over tens of millions of rows.
 
 Any doubt rebuilds everything: no recorded state (the first build, or the last build failed or was cut short:
 the state is forgotten before each build and recorded again only when it succeeds), another project or version,
