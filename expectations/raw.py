@@ -101,11 +101,12 @@ def dated_within(column: str, low: date, high: date, why: str = "") -> RawRule:
 def unique(key: tuple[str, ...], table: str) -> RawRule:
     cols = ", ".join(quoted(k) for k in key)
     # distinct 64-bit hashes of the key: half the time of distinct keys over tens of millions of rows; a collision
-    # can only make it count a duplicate that is not there, so a count above zero is confirmed exactly
+    # can only make it count a duplicate that is not there, so a count above zero is confirmed exactly. Both
+    # count a null key value as a value, as the loader's uniqueness check does.
     return RawRule(tuple(key), "__".join(key) + "__duplicate_rows", f"count(*) - count(distinct hash({cols}))",
                    {"max_value": 0},
                    f"({cols}) in (select ({cols}) from raw.{table} group by all having count(*) > 1)",
-                   f"one row per {', '.join(key)}", exact=f"count(*) - count(distinct ({cols}))")
+                   f"one row per {', '.join(key)}", exact=f"count(*) - count(distinct row({cols}))")
 
 
 def _suffix(where: str) -> str:

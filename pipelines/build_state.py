@@ -6,10 +6,11 @@ with their tests, the models and seeds downstream of a source whose rows changed
 every input of which is as it was, keep their tables. A re-sent month of organisation sickness rebuilds the
 sickness models and the marts, not the staff-in-post and survey models over tens of millions of rows.
 
-Any doubt rebuilds everything: no recorded state (the first build, or the last build failed or was cut short:
-the state is forgotten before each build and recorded again only when it succeeds), another project or version,
-or `WELLBEING_FULL_BUILD=1`. The fingerprints are of the rows themselves, so a raw table changed by hand is
-rebuilt from too.
+Any doubt rebuilds everything: no recorded state (the first build; the last build failed, was cut short or built
+only some nodes: the state is forgotten before each build and recorded again only when a build of the whole
+project succeeds), another project or version, or `WELLBEING_FULL_BUILD=1`. The fingerprints are of the raw rows
+themselves, so a raw table changed by hand is rebuilt from too; a dbt table changed by hand (or built by hand with
+other vars) is not noticed: build once with `WELLBEING_FULL_BUILD=1`.
 """
 from __future__ import annotations
 
@@ -26,7 +27,8 @@ from .settings import DBT_DIR
 FULL_BUILD_ENV = "WELLBEING_FULL_BUILD"
 STATE_TABLE = "landing.dbt_build_state"  # bookkeeping, not a dbt source
 PROJECT = "(project)"
-PROJECT_SUFFIXES = {".sql", ".yml", ".csv", ".md"}
+PROJECT_SUFFIXES = {".sql", ".py", ".yml", ".yaml", ".csv", ".md", ".jinja", ".txt"}
+NOT_PROJECT = {"target", "logs", "dbt_packages"}  # dbt's output and downloads, at the project's top level
 
 
 @dataclass(frozen=True)
@@ -38,11 +40,13 @@ class Plan:
     kept_models: list[str]
 
 
-def begin(con: duckdb.DuckDBPyConnection, manifest: dict) -> Plan:
+def begin(con: duckdb.DuckDBPyConnection, manifest: dict, whole: bool) -> Plan:
     """Fingerprint the build's inputs, compare them with the last successful build's, and forget that build's
-    state (until this build succeeds, the tables may hold anything)."""
+    state (until this build succeeds, the tables may hold anything). `manifest`: the last build's, whose graph is
+    this build's when the project is unchanged. `whole`: the build runs every node of the project (a run of some
+    of them builds what it was asked to, and leaves no state)."""
     state = fingerprints(con, source_relations(manifest))
-    unchanged = unchanged_nodes(manifest, recorded(con), state)
+    unchanged = unchanged_nodes(manifest, recorded(con), state) if whole else []
     forget(con)
     models = {node["name"] for node in manifest["nodes"].values() if node["resource_type"] == "model"}
     return Plan(state, unchanged, [name for name in unchanged if name in models])
@@ -54,7 +58,7 @@ def project_fingerprint(project_dir: Path = DBT_DIR) -> str:
     for package in ("dbt-core", "dbt-duckdb", "duckdb"):
         digest.update(f"{package} {version(package)}\n".encode())
     for path in sorted(p for p in project_dir.rglob("*") if p.suffix in PROJECT_SUFFIXES and p.is_file()
-                       and not {"target", "logs"} & set(p.relative_to(project_dir).parts)):
+                       and p.relative_to(project_dir).parts[0] not in NOT_PROJECT):
         digest.update(str(path.relative_to(project_dir)).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
@@ -83,11 +87,9 @@ def forget(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def record(con: duckdb.DuckDBPyConnection, state: dict[str, str]) -> None:
+    """After a successful build of the whole project (the state was forgotten as it began)."""
     _ensure(con)
-    con.execute("begin transaction")
-    con.execute(f"delete from {STATE_TABLE}")
     con.executemany(f"insert into {STATE_TABLE} values (?, ?)", list(state.items()))
-    con.execute("commit")
 
 
 def unchanged_nodes(manifest: dict, before: dict[str, str], now: dict[str, str]) -> list[str]:

@@ -39,12 +39,18 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCore, home: HomeResour
     target = home.home.root / "dbt" / "target"
     results = target / "run_results.json"
     results.unlink(missing_ok=True)  # a build that stops before running any node must not report the last one's
+    last_manifest = target / "manifest.json"  # the graph of the build whose state is recorded
+    whole = (context.selected_asset_keys == set(dbt_models.keys)
+             and context.selected_asset_check_keys == set(dbt_models.check_keys))
     with home.build_database() as con:
-        plan = build_state.begin(con, load_manifest(dbt_project.manifest_path))
+        plan = build_state.begin(con, load_manifest(last_manifest if last_manifest.exists()
+                                                    else dbt_project.manifest_path), whole)
+    args = dbt_build_args(home.home)
     if plan.unchanged:
         context.log.info(f"{len(plan.unchanged)} models, seeds and tests not run again: their inputs are as the last "
                          f"successful build found them; the models keeping their tables: {', '.join(plan.kept_models)}")
-    args = dbt_build_args(home.home) + (["--exclude", " ".join(plan.unchanged)] if plan.unchanged else [])
+        # named one by one; "empty" keeps dbt from also dropping a test of a rebuilt model that reads a kept one
+        args += ["--exclude", " ".join(plan.unchanged), "--indirect-selection", "empty"]
     invocation = dbt.cli(args, context=context, target_path=target, raise_on_error=False)
     for event in invocation.stream():
         yield event
@@ -53,8 +59,9 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCore, home: HomeResour
         ran = results.exists()
         raise DbtBuildFailed(build_failure(invocation.get_artifact("run_results.json") if ran else None)
                              or str(invocation.get_error()))
-    with home.build_database() as con:
-        build_state.record(con, plan.state)
+    if whole:
+        with home.build_database() as con:
+            build_state.record(con, plan.state)
 
 
 class DbtBuildFailed(Exception):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import duckdb
 
@@ -15,9 +16,13 @@ from tests.conftest import copy_home, land
 RECORD_LEVEL_TURNOVER = "int_turnover__record_level_org_monthly"
 
 
-def built_models(home) -> set[str]:
+def built(home, kind: str = "model") -> set[str]:
     results = json.loads((home.root / "dbt" / "target" / "run_results.json").read_text())["results"]
-    return {r["unique_id"].split(".")[-1] for r in results if r["unique_id"].startswith("model.")}
+    return {r["unique_id"].split(".")[2] for r in results if r["unique_id"].startswith(kind + ".")}
+
+
+def built_models(home) -> set[str]:
+    return built(home)
 
 
 def every_model_table(home) -> dict[str, list[tuple]]:
@@ -42,11 +47,21 @@ def corrected_sickness_month(home, tiny, tmp_path):
 def test_a_corrected_month_rebuilds_its_lineage_only_and_keeps_what_a_full_build_makes(
         published_tiny, tiny, tmp_path, monkeypatch):
     home = copy_home(published_tiny, tmp_path / "home", monkeypatch)
+    manifest = load_manifest(dbt_project.manifest_path)
+    with duckdb.connect(str(home.build_db), read_only=True) as con:
+        before = build_state.recorded(con)
     corrected_sickness_month(home, tiny, tmp_path)
     assert main(["--home", str(home.root), "run"]) == 0
     selective = built_models(home)
     assert "int_sickness__org_monthly" in selective and "ics_sickness_monthly" in selective
     assert RECORD_LEVEL_TURNOVER not in selective and "int_survey__respondents" not in selective
+    # every test with a rebuilt parent ran, whatever its other parents (dbt's eager selection would drop a test
+    # on a rebuilt staging model that also reads a kept one)
+    with duckdb.connect(str(home.build_db), read_only=True) as con:
+        now = build_state.fingerprints(con, build_state.source_relations(manifest))
+    tests = {n["name"] for n in manifest["nodes"].values() if n["resource_type"] == "test"}
+    assert built(home, "test") == tests - set(build_state.unchanged_nodes(manifest, before, now))
+    assert any(t.startswith("relationships_stg_sickness__") for t in built(home, "test"))
     kept = every_model_table(home)
 
     monkeypatch.setenv(build_state.FULL_BUILD_ENV, "1")
@@ -69,11 +84,16 @@ def test_rows_changed_by_hand_are_rebuilt_from_and_a_run_without_changes_builds_
     assert RECORD_LEVEL_TURNOVER in built_models(home) and "int_survey__respondents" not in built_models(home)
 
 
-def test_a_build_that_does_not_succeed_leaves_no_state_so_the_next_rebuilds_everything(published_tiny):
+def test_a_build_starts_by_forgetting_the_state_and_a_build_of_some_nodes_keeps_nothing(published_tiny, tmp_path):
     manifest = load_manifest(dbt_project.manifest_path)
-    with duckdb.connect(str(published_tiny.build_db), read_only=True) as con:
-        recorded = build_state.recorded(con)
-        current = build_state.fingerprints(con, build_state.source_relations(manifest))
-    assert recorded == current  # the published home's last build succeeded and nothing changed since
-    assert len(build_state.unchanged_nodes(manifest, recorded, current)) > 100
-    assert build_state.unchanged_nodes(manifest, {}, current) == []  # forgotten: the build under way never recorded
+    db = tmp_path / "build.duckdb"
+    shutil.copy(published_tiny.build_db, db)
+    with duckdb.connect(str(db)) as con:
+        # the published home's last build succeeded and nothing changed since: all but the marts are kept
+        assert len(build_state.begin(con, manifest, whole=True).unchanged) > 100
+        # forgotten as the build began: if it fails or is cut short, the next one rebuilds everything
+        assert build_state.recorded(con) == {}
+        assert build_state.begin(con, manifest, whole=True).unchanged == []
+    shutil.copy(published_tiny.build_db, db)
+    with duckdb.connect(str(db)) as con:
+        assert build_state.begin(con, manifest, whole=False).unchanged == []

@@ -13,7 +13,7 @@ from expectations.contract import MartContract, dbt_vars, load_manifest, mart_co
 from expectations.disclosure import disclosure_expectations
 from expectations.disclosure import thresholds as disclosure_limits
 from expectations.marts import PREVIOUS, validate_contract, validate_disclosure, validate_distribution
-from expectations.raw import validate_raw
+from expectations.raw import unique, validate_raw
 from expectations.runner import Gate
 from expectations.suites import mart_rules
 from expectations.thresholds import Envelope, load_thresholds
@@ -242,6 +242,20 @@ def test_raw_uniqueness_is_counted_by_hash_and_confirmed_exactly(con, gate):
     con.execute("delete from raw.sickness_org where _source_row = 3")
     colliding = tuple(replace(r, aggregate="1") if r.exact else r for r in table.rules)
     assert validate_raw(con, gate, replace(table, rules=colliding)).failures == ()
+
+
+def test_raw_uniqueness_counts_a_null_key_as_a_value_as_the_loader_does(con):
+    con.execute("create schema if not exists raw")
+    con.execute("create table raw.keyed (k VARCHAR)")
+    rule = unique(("k",), "keyed")
+
+    def statistics() -> tuple:
+        return con.execute(f"select {rule.aggregate}, {rule.exact} from raw.keyed").fetchone()
+
+    con.execute("insert into raw.keyed values ('a'), (null)")
+    assert statistics() == (0, 0)
+    con.execute("insert into raw.keyed values (null)")
+    assert statistics() == (1, 1)
 
 
 def test_thresholds_can_be_overridden_per_home(tmp_path):
