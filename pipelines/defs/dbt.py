@@ -24,12 +24,15 @@ class Translator(DagsterDbtTranslator):
         return spec.replace_attributes(group_name={"seed": "reference"}.get(folder, folder))
 
 
-def dbt_build_args(home: Home) -> list[str]:
-    """Models, seeds and data tests (the gates) in the home's build database. dbt unit tests check the SQL,
-    not the data: they run in the test suite (tests/unit/test_dbt_unit_tests.py), not on every scheduled run.
-    dbt's own log file keeps warnings and errors: each node's progress is in the Dagster run's events, and
-    writing it again at debug level cost about 1 of a tiny build's 14 CPU-seconds."""
-    return ["build", "--exclude-resource-type", "unit_test", "--log-level-file", "warn", *in_home(home)]
+def dbt_build_args(home: Home, unchanged: list[str] | tuple[str, ...] = ()) -> list[str]:
+    """Models, seeds and data tests (the gates) in the home's build database, but for the `unchanged` nodes
+    (pipelines/build_state.py). dbt unit tests check the SQL, not the data: they run in the test suite
+    (tests/unit/test_dbt_unit_tests.py), not on every scheduled run. dbt's own log file keeps warnings and
+    errors: each node's progress is in the Dagster run's events, and writing it again at debug level cost about 1
+    of a tiny build's 14 CPU-seconds."""
+    args = ["build", "--exclude-resource-type", "unit_test", "--log-level-file", "warn", *in_home(home)]
+    # named one by one; "empty" keeps dbt from also dropping a test of a rebuilt model that reads a kept one
+    return args + (["--exclude", " ".join(unchanged), "--indirect-selection", "empty"] if unchanged else [])
 
 
 @dbt_assets(manifest=ensure_manifest(), project=dbt_project, dagster_dbt_translator=Translator())
@@ -45,13 +48,11 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCore, home: HomeResour
     with home.build_database() as con:
         plan = build_state.begin(con, load_manifest(last_manifest if last_manifest.exists()
                                                     else dbt_project.manifest_path), whole)
-    args = dbt_build_args(home.home)
     if plan.unchanged:
         context.log.info(f"{len(plan.unchanged)} models, seeds and tests not run again: their inputs are as the last "
                          f"successful build found them; the models keeping their tables: {', '.join(plan.kept_models)}")
-        # named one by one; "empty" keeps dbt from also dropping a test of a rebuilt model that reads a kept one
-        args += ["--exclude", " ".join(plan.unchanged), "--indirect-selection", "empty"]
-    invocation = dbt.cli(args, context=context, target_path=target, raise_on_error=False)
+    invocation = dbt.cli(dbt_build_args(home.home, plan.unchanged), context=context, target_path=target,
+                         raise_on_error=False)
     for event in invocation.stream():
         yield event
         fault_point("dbt_build")

@@ -11,6 +11,7 @@ from pipelines import build_state
 from pipelines.cli import main
 from pipelines.defs.dbt import mart_keys
 from pipelines.project import dbt_project
+from tests.benchmarks.harness import corrected_month
 from tests.conftest import copy_home, land
 
 RECORD_LEVEL_TURNOVER = "int_turnover__record_level_org_monthly"
@@ -21,27 +22,11 @@ def built(home, kind: str = "model") -> set[str]:
     return {r["unique_id"].split(".")[2] for r in results if r["unique_id"].startswith(kind + ".")}
 
 
-def built_models(home) -> set[str]:
-    return built(home)
-
-
 def every_model_table(home) -> dict[str, list[tuple]]:
     with duckdb.connect(str(home.build_db), read_only=True) as con:
         tables = con.execute("select table_schema, table_name from information_schema.tables where table_schema in "
                              "('staging', 'intermediate', 'marts', 'reference') and table_type = 'BASE TABLE'").fetchall()
         return {f"{s}.{t}": con.execute(f"select * from {s}.{t} order by all").fetchall() for s, t in tables}
-
-
-def corrected_sickness_month(home, tiny, tmp_path):
-    """The last month's organisation sickness file again, under its name, one organisation's name corrected."""
-    original = sorted(tiny.out_dir.glob("sickness_org_*.csv"))[-1]
-    header, first, *rest = original.read_text().splitlines()
-    names = header.split(",").index("ORG_NAME")
-    fields = first.split(",")
-    fields[names] += " (corrected)"
-    corrected = tmp_path / original.name
-    corrected.write_text("\n".join([header, ",".join(fields), *rest]) + "\n")
-    land(home, corrected)
 
 
 def test_a_corrected_month_rebuilds_its_lineage_only_and_keeps_what_a_full_build_makes(
@@ -50,9 +35,10 @@ def test_a_corrected_month_rebuilds_its_lineage_only_and_keeps_what_a_full_build
     manifest = load_manifest(dbt_project.manifest_path)
     with duckdb.connect(str(home.build_db), read_only=True) as con:
         before = build_state.recorded(con)
-    corrected_sickness_month(home, tiny, tmp_path)
+    last = sorted(tiny.out_dir.glob("sickness_org_*.csv"))[-1].stem.removeprefix("sickness_org_")
+    land(home, corrected_month(tiny.out_dir, tmp_path / "corrected", last))
     assert main(["--home", str(home.root), "run"]) == 0
-    selective = built_models(home)
+    selective = built(home)
     assert "int_sickness__org_monthly" in selective and "ics_sickness_monthly" in selective
     assert RECORD_LEVEL_TURNOVER not in selective and "int_survey__respondents" not in selective
     # every test with a rebuilt parent ran, whatever its other parents (dbt's eager selection would drop a test
@@ -66,7 +52,7 @@ def test_a_corrected_month_rebuilds_its_lineage_only_and_keeps_what_a_full_build
 
     monkeypatch.setenv(build_state.FULL_BUILD_ENV, "1")
     assert main(["--home", str(home.root), "run"]) == 0
-    assert RECORD_LEVEL_TURNOVER in built_models(home)
+    assert RECORD_LEVEL_TURNOVER in built(home)
     assert every_model_table(home) == kept
 
 
@@ -74,14 +60,14 @@ def test_rows_changed_by_hand_are_rebuilt_from_and_a_run_without_changes_builds_
         published_tiny, tmp_path, monkeypatch):
     home = copy_home(published_tiny, tmp_path / "home", monkeypatch)
     assert main(["--home", str(home.root), "run"]) == 0
-    nothing_new = built_models(home)  # the marts, and what reads them
+    nothing_new = built(home)  # the marts, and what reads them
     assert {key.path[-1] for key in mart_keys()} <= nothing_new
     assert not {RECORD_LEVEL_TURNOVER, "int_sickness__org_monthly", "stg_sickness__org_monthly"} & nothing_new
 
     with duckdb.connect(str(home.build_db)) as con:  # not a load: nothing but the rows says it changed
         con.execute("update raw.staff_in_post set age_band = '60 and over' where _source_row = 2")
     assert main(["--home", str(home.root), "run"]) == 0
-    assert RECORD_LEVEL_TURNOVER in built_models(home) and "int_survey__respondents" not in built_models(home)
+    assert RECORD_LEVEL_TURNOVER in built(home) and "int_survey__respondents" not in built(home)
 
 
 def test_a_build_starts_by_forgetting_the_state_and_a_build_of_some_nodes_keeps_nothing(published_tiny, tmp_path):
