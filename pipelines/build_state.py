@@ -6,7 +6,13 @@ with their tests, the models and seeds downstream of a source whose rows changed
 every input of which is as it was, keep their tables. A re-sent month of organisation sickness rebuilds the
 sickness models and the marts, not the staff-in-post and survey models over tens of millions of rows.
 
-Any doubt rebuilds everything: no recorded state (the first build; the last build failed, was cut short or built
+Three models over tens of millions of record-level rows are incremental by month. A source whose rows place
+their effect in time says so (`meta: {changes_months_from: <date column>}` in its dbt source YAML): its fingerprint
+is kept per month of that column, and an incremental model downstream of it rebuilds only the months from the
+earliest one whose rows changed (a new month rebuilds that month: a second, not a minute). A changed source that
+does not say so rebuilds every month of the incremental models downstream of it.
+
+Any doubt rebuilds everything (and incremental models from scratch, dbt's --full-refresh): no recorded state (the first build; the last build failed, was cut short or built
 only some nodes: the state is forgotten before each build and recorded again only when a build of the whole
 project succeeds), another project or version, or `WELLBEING_FULL_BUILD=1`. The fingerprints are of the raw rows
 themselves, so a raw table changed by hand is rebuilt from too; a dbt table changed by hand (or built by hand with
@@ -31,13 +37,18 @@ PROJECT_SUFFIXES = {".sql", ".py", ".yml", ".yaml", ".csv", ".md", ".jinja", ".t
 NOT_PROJECT = {"target", "logs", "dbt_packages"}  # dbt's output and downloads, at the project's top level
 
 
+MONTHS_FROM = "changes_months_from"  # dbt source meta: the date column whose month a row changes models from
+
+
 @dataclass(frozen=True)
 class Plan:
     """A build about to run: the state of its inputs, and the nodes it leaves as they are."""
 
     state: dict[str, str]
+    full: bool  # nothing to build on: every table is made again, incremental ones from scratch
     unchanged: list[str]  # models, seeds and data tests
     kept_models: list[str]
+    rebuild_from: dict[str, str | None]  # incremental model -> the first month it rebuilds (None: every month)
 
 
 def begin(con: duckdb.DuckDBPyConnection, manifest: dict, whole: bool) -> Plan:
@@ -45,11 +56,14 @@ def begin(con: duckdb.DuckDBPyConnection, manifest: dict, whole: bool) -> Plan:
     state (until this build succeeds, the tables may hold anything). `manifest`: the last build's, whose graph is
     this build's when the project is unchanged. `whole`: the build runs every node of the project (a run of some
     of them builds what it was asked to, and leaves no state)."""
-    state = fingerprints(con, source_relations(manifest))
-    unchanged = unchanged_nodes(manifest, recorded(con), state) if whole else []
+    state = fingerprints(con, source_months(manifest))
+    before = recorded(con)
+    full = not (whole and builds_on(before, state))
+    unchanged = [] if full else unchanged_nodes(manifest, before, state)
     forget(con)
     models = {node["name"] for node in manifest["nodes"].values() if node["resource_type"] == "model"}
-    return Plan(state, unchanged, [name for name in unchanged if name in models])
+    return Plan(state, full, unchanged, [name for name in unchanged if name in models],
+                {} if full else rebuild_from(manifest, before, state))
 
 
 def project_fingerprint(project_dir: Path = DBT_DIR) -> str:
@@ -63,12 +77,20 @@ def project_fingerprint(project_dir: Path = DBT_DIR) -> str:
     return digest.hexdigest()
 
 
-def fingerprints(con: duckdb.DuckDBPyConnection, sources: list[str]) -> dict[str, str]:
-    """The project's fingerprint and each source's (schema.table): rows and the sum of their hashes."""
+def fingerprints(con: duckdb.DuckDBPyConnection, sources: dict[str, str | None]) -> dict[str, str]:
+    """The project's fingerprint and each source's (schema.table -> its months column, or None): rows and the sum
+    of their hashes, for the whole table and, with a months column, for each month of it (`<source>@<month>`)."""
     state = {PROJECT: project_fingerprint()}
-    for source in sources:
-        rows, total = con.execute(f"select count(*), sum(hash(*columns(*))::hugeint) from {source}").fetchone()
-        state[source] = f"{rows}:{total}"
+    for source, column in sources.items():
+        month = f"date_trunc('month', \"{column}\")::date" if column else "null::date"
+        rows_total = 0, 0
+        for first_day, rows, total in con.execute(
+                f"select {month}, count(*), coalesce(sum(hash(*columns(*))::hugeint), 0) from {source} group by 1"
+        ).fetchall():
+            if column:
+                state[f"{source}@{first_day}"] = f"{rows}:{total}"
+            rows_total = rows_total[0] + rows, rows_total[1] + total
+        state[source] = "{}:{}".format(*rows_total)
     return state
 
 
@@ -92,14 +114,19 @@ def record(con: duckdb.DuckDBPyConnection, state: dict[str, str]) -> None:
     con.executemany(f"insert into {STATE_TABLE} values (?, ?)", list(state.items()))
 
 
+def builds_on(before: dict[str, str], now: dict[str, str]) -> bool:
+    """Whether a build may keep what the last one made: there is one, of the same project, and no full build is
+    asked for."""
+    return os.environ.get(FULL_BUILD_ENV) != "1" and bool(before) and before.get(PROJECT) == now.get(PROJECT)
+
+
 def unchanged_nodes(manifest: dict, before: dict[str, str], now: dict[str, str]) -> list[str]:
     """The models, seeds and data tests whose inputs are all as the last successful build found them (none when a
     full build is due). A node changes with any source upstream of it whose fingerprint changed, and with a mart
     upstream of it (a test of a mart)."""
-    if os.environ.get(FULL_BUILD_ENV) == "1" or not before or before.get(PROJECT) != now.get(PROJECT):
+    if not builds_on(before, now):
         return []
-    changed = {uid for uid, source in manifest["sources"].items()
-               if before.get(_relation(source)) != now.get(_relation(source))}
+    changed = _changed_sources(manifest, before, now)
     # the marts are always rebuilt (from the tables kept: seconds at national scale), so that every run builds,
     # tests, gates and publishes every published table
     changed |= {uid for uid, node in manifest["nodes"].items() if node["fqn"][1:2] == ["marts"]}
@@ -115,8 +142,49 @@ def unchanged_nodes(manifest: dict, before: dict[str, str], now: dict[str, str])
                   if node["resource_type"] in ("model", "seed", "test") and not affected(uid))
 
 
-def source_relations(manifest: dict) -> list[str]:
-    return sorted({_relation(source) for source in manifest["sources"].values()})
+def rebuild_from(manifest: dict, before: dict[str, str], now: dict[str, str]) -> dict[str, str | None]:
+    """For each incremental model downstream of a changed source: the first month it rebuilds, the earliest month
+    whose rows changed in any of those sources (None, every month, when one of them keeps no months)."""
+    changed = _changed_sources(manifest, before, now)
+    parents = manifest["parent_map"]
+    firsts = {}
+    for uid, node in manifest["nodes"].items():
+        if node["resource_type"] != "model" or node["config"].get("materialized") != "incremental":
+            continue
+        upstream = _upstream(uid, parents) & changed
+        if upstream:
+            months = [_first_changed_month(manifest["sources"][s], before, now) for s in sorted(upstream)]
+            firsts[node["name"]] = None if None in months else min(months)
+    return firsts
+
+
+def source_months(manifest: dict) -> dict[str, str | None]:
+    """Every source relation, with the column whose month its rows change models from (None if it has none)."""
+    return {_relation(source): source.get("meta", {}).get(MONTHS_FROM)
+            for source in sorted(manifest["sources"].values(), key=_relation)}
+
+
+def _changed_sources(manifest: dict, before: dict[str, str], now: dict[str, str]) -> set[str]:
+    return {uid for uid, source in manifest["sources"].items()
+            if before.get(_relation(source)) != now.get(_relation(source))}
+
+
+def _first_changed_month(source: dict, before: dict[str, str], now: dict[str, str]) -> str | None:
+    prefix = _relation(source) + "@"
+    months = sorted(key.removeprefix(prefix) for key in before.keys() | now.keys()
+                    if key.startswith(prefix) and before.get(key) != now.get(key))
+    # no month kept (no months column), or rows without a date: every month
+    return None if not months or "None" in months else months[0]
+
+
+def _upstream(uid: str, parents: dict[str, list[str]]) -> set[str]:
+    seen, stack = set(), [uid]
+    while stack:
+        for parent in parents.get(stack.pop(), []):
+            if parent not in seen:
+                seen.add(parent)
+                stack.append(parent)
+    return seen
 
 
 def _relation(source: dict) -> str:

@@ -24,15 +24,18 @@ class Translator(DagsterDbtTranslator):
         return spec.replace_attributes(group_name={"seed": "reference"}.get(folder, folder))
 
 
-def dbt_build_args(home: Home, unchanged: list[str] | tuple[str, ...] = ()) -> list[str]:
-    """Models, seeds and data tests (the gates) in the home's build database, but for the `unchanged` nodes
-    (pipelines/build_state.py). dbt unit tests check the SQL, not the data: they run in the test suite
-    (tests/unit/test_dbt_unit_tests.py), not on every scheduled run. dbt's own log file keeps warnings and
-    errors: each node's progress is in the Dagster run's events, and writing it again at debug level cost about 1
-    of a tiny build's 14 CPU-seconds."""
-    args = ["build", "--exclude-resource-type", "unit_test", "--log-level-file", "warn", *in_home(home)]
+def dbt_build_args(home: Home, plan: build_state.Plan | None = None) -> list[str]:
+    """Models, seeds and data tests in the home's build database, as the `plan` says (pipelines/build_state.py):
+    all but its unchanged nodes, incremental models from the months it gives; no plan builds everything. dbt
+    unit tests check the SQL, not the data: they run in the test suite (tests/unit/test_dbt_unit_tests.py), not on
+    every scheduled run. dbt's own log file keeps warnings and errors: each node's progress is in the Dagster
+    run's events, and writing it again at debug level cost about 1 of a tiny build's 14 CPU-seconds."""
+    args = ["build", "--exclude-resource-type", "unit_test", "--log-level-file", "warn"]
+    if plan is None or plan.full:
+        return [*args, "--full-refresh", *in_home(home)]
+    args += in_home(home, rebuild_from=plan.rebuild_from)
     # named one by one; "empty" keeps dbt from also dropping a test of a rebuilt model that reads a kept one
-    return args + (["--exclude", " ".join(unchanged), "--indirect-selection", "empty"] if unchanged else [])
+    return args + (["--exclude", " ".join(plan.unchanged), "--indirect-selection", "empty"] if plan.unchanged else [])
 
 
 @dbt_assets(manifest=ensure_manifest(), project=dbt_project, dagster_dbt_translator=Translator())
@@ -51,7 +54,10 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCore, home: HomeResour
     if plan.unchanged:
         context.log.info(f"{len(plan.unchanged)} models, seeds and tests not run again: their inputs are as the last "
                          f"successful build found them; the models keeping their tables: {', '.join(plan.kept_models)}")
-    invocation = dbt.cli(dbt_build_args(home.home, plan.unchanged), context=context, target_path=target,
+    if plan.rebuild_from:
+        context.log.info("incremental models rebuilding from a month: " + ", ".join(
+            f"{model} from {month or 'the first month'}" for model, month in sorted(plan.rebuild_from.items())))
+    invocation = dbt.cli(dbt_build_args(home.home, plan), context=context, target_path=target,
                          raise_on_error=False)
     for event in invocation.stream():
         yield event

@@ -11,10 +11,11 @@ from pipelines import build_state
 from pipelines.cli import main
 from pipelines.defs.dbt import mart_keys
 from pipelines.project import dbt_project
-from tests.benchmarks.harness import corrected_month
-from tests.conftest import copy_home, land
+from tests.benchmarks.harness import corrected_month, split_last_month
+from tests.conftest import copy_home, land, published_once
 
 RECORD_LEVEL_TURNOVER = "int_turnover__record_level_org_monthly"
+INCREMENTAL = ("int_sickness__episode_months", "int_sickness__record_level_staff_group_monthly", RECORD_LEVEL_TURNOVER)
 
 
 def built(home, kind: str = "model") -> set[str]:
@@ -44,7 +45,7 @@ def test_a_corrected_month_rebuilds_its_lineage_only_and_keeps_what_a_full_build
     # every test with a rebuilt parent ran, whatever its other parents (dbt's eager selection would drop a test
     # on a rebuilt staging model that also reads a kept one)
     with duckdb.connect(str(home.build_db), read_only=True) as con:
-        now = build_state.fingerprints(con, build_state.source_relations(manifest))
+        now = build_state.fingerprints(con, build_state.source_months(manifest))
     tests = {n["name"] for n in manifest["nodes"].values() if n["resource_type"] == "test"}
     assert built(home, "test") == tests - set(build_state.unchanged_nodes(manifest, before, now))
     assert any(t.startswith("relationships_stg_sickness__") for t in built(home, "test"))
@@ -83,3 +84,30 @@ def test_a_build_starts_by_forgetting_the_state_and_a_build_of_some_nodes_keeps_
     shutil.copy(published_tiny.build_db, db)
     with duckdb.connect(str(db)) as con:
         assert build_state.begin(con, manifest, whole=False).unchanged == []
+
+
+def test_a_new_month_rebuilds_the_incremental_models_from_that_month_only_and_they_hold_what_a_full_build_makes(
+        tiny, tmp_path_factory, tmp_path, monkeypatch):
+    split = tmp_path_factory.mktemp("split")
+    last = split_last_month(tiny.out_dir, split / "base", split / "new")
+    base = published_once(tmp_path_factory, "tiny_but_the_last_month",
+                          lambda h: land(h, *sorted((split / "base").iterdir())))
+    home = copy_home(base, tmp_path / "home", monkeypatch)
+    land(home, *sorted((split / "new").iterdir()))
+    assert main(["--home", str(home.root), "run"]) == 0
+    assert set(INCREMENTAL) <= built(home)
+    compiled = home.root / "dbt" / "target" / "compiled" / "wellbeing" / "models" / "intermediate"
+    # each one read its inputs from the new month on (the turnover model a stability window earlier)
+    for model, since in (("sickness/int_sickness__episode_months", f"absence_start >= date '{last}-01'"),
+                         ("sickness/int_sickness__record_level_staff_group_monthly", f"period_month >= date '{last}-01'"),
+                         ("turnover/int_turnover__record_level_org_monthly", f"period_month >= date '{last}-01'")):
+        assert since in (compiled / f"{model}.sql").read_text(), model
+    kept = every_model_table(home)
+    with duckdb.connect(str(home.build_db), read_only=True) as con:
+        assert con.execute(f"select count(*) from intermediate.int_sickness__episode_months "
+                           f"where period_month = date '{last}-01'").fetchone()[0] > 0
+
+    monkeypatch.setenv(build_state.FULL_BUILD_ENV, "1")
+    assert main(["--home", str(home.root), "run"]) == 0
+    assert f"absence_start >= date" not in (compiled / "sickness/int_sickness__episode_months.sql").read_text()
+    assert every_model_table(home) == kept
