@@ -6,17 +6,18 @@ with their tests, the models and seeds downstream of a source whose rows changed
 every input of which is as it was, keep their tables. A re-sent month of organisation sickness rebuilds the
 sickness models and the marts, not the staff-in-post and survey models over tens of millions of rows.
 
-Three models over tens of millions of record-level rows are incremental by month. A source whose rows place
-their effect in time says so (`meta: {changes_months_from: <date column>}` in its dbt source YAML): its fingerprint
-is kept per month of that column, and an incremental model downstream of it rebuilds only the months from the
-earliest one whose rows changed (a new month rebuilds that month: a second, not a minute). A changed source that
-does not say so rebuilds every month of the incremental models downstream of it.
+Three models over tens of millions of record-level rows are incremental by month. A source says which date column
+places its rows in time (`config: {meta: {changes_months_from: <column>}}` in its dbt source YAML): its fingerprint
+is kept for each month of that column too, and an incremental model downstream of it rebuilds only the months
+from the earliest one whose rows changed (dbt/macros/rebuilt_months.sql): a new month rebuilds that month. A
+changed source that says no such thing rebuilds every month of the incremental models downstream of it.
 
-Any doubt rebuilds everything (and incremental models from scratch, dbt's --full-refresh): no recorded state (the first build; the last build failed, was cut short or built
-only some nodes: the state is forgotten before each build and recorded again only when a build of the whole
-project succeeds), another project or version, or `WELLBEING_FULL_BUILD=1`. The fingerprints are of the raw rows
-themselves, so a raw table changed by hand is rebuilt from too; a dbt table changed by hand (or built by hand with
-other vars) is not noticed: build once with `WELLBEING_FULL_BUILD=1`.
+Any doubt rebuilds everything, incremental models from scratch (dbt's --full-refresh): no recorded state (the first
+build; the last build failed, was cut short or built only some nodes: the state is forgotten before each build and
+recorded again only when a build of the whole project succeeds), another project or version, or
+`WELLBEING_FULL_BUILD=1`. The fingerprints are of the raw rows themselves, so a raw table changed by hand is
+rebuilt from too; a dbt table changed by hand (or built by hand with other vars) is not noticed: build once with
+`WELLBEING_FULL_BUILD=1`.
 """
 from __future__ import annotations
 

@@ -109,5 +109,5 @@ def test_a_new_month_rebuilds_the_incremental_models_from_that_month_only_and_th
 
     monkeypatch.setenv(build_state.FULL_BUILD_ENV, "1")
     assert main(["--home", str(home.root), "run"]) == 0
-    assert f"absence_start >= date" not in (compiled / "sickness/int_sickness__episode_months.sql").read_text()
+    assert "absence_start >= date" not in (compiled / "sickness/int_sickness__episode_months.sql").read_text()
     assert every_model_table(home) == kept

@@ -1,3 +1,5 @@
+import duckdb
+
 from pipelines import build_state
 from pipelines.build_state import PROJECT, unchanged_nodes
 
@@ -43,3 +45,42 @@ def test_the_project_fingerprint_follows_the_project_files(tmp_path):
     assert build_state.project_fingerprint(tmp_path) == first
     model.write_text("select 2")
     assert build_state.project_fingerprint(tmp_path) != first
+
+
+def incremental(name: str) -> dict:
+    return {**node("model", "intermediate", name), "config": {"materialized": "incremental"}}
+
+
+MONTHLY = {
+    "sources": {"source.a": {"schema": "raw", "identifier": "a", "meta": {build_state.MONTHS_FROM: "day"}},
+                "source.b": {"schema": "raw", "identifier": "b"}},
+    "nodes": {"model.inc_a": incremental("inc_a"), "model.inc_ab": incremental("inc_ab"),
+              "model.table_b": {**node("model", "intermediate", "table_b"), "config": {"materialized": "table"}}},
+    "parent_map": {"model.inc_a": ["source.a"], "model.table_b": ["source.b"], "model.inc_ab": ["model.inc_a", "source.b"]},
+}
+
+
+def test_an_incremental_model_rebuilds_from_the_earliest_month_whose_rows_changed_upstream_of_it():
+    before = {PROJECT: "p", "raw.a": "3:9", "raw.a@2024-01-01": "1:2", "raw.a@2024-02-01": "2:7", "raw.b": "1:1"}
+    new_month = {**before, "raw.a": "4:10", "raw.a@2024-03-01": "1:1"}
+    assert build_state.rebuild_from(MONTHLY, before, new_month) == {"inc_a": "2024-03-01", "inc_ab": "2024-03-01"}
+    # a month whose rows went (a retraction) counts as much as one whose rows came or changed
+    gone = {key: value for key, value in before.items() if key != "raw.a@2024-02-01"} | {"raw.a": "1:2"}
+    assert build_state.rebuild_from(MONTHLY, before, gone) == {"inc_a": "2024-02-01", "inc_ab": "2024-02-01"}
+    # a source keeping no months rebuilds every month of what reads it; what does not read it is not rebuilt
+    assert build_state.rebuild_from(MONTHLY, before, {**before, "raw.b": "2:5"}) == {"inc_ab": None}
+    assert build_state.rebuild_from(MONTHLY, before, before) == {}
+
+
+def test_fingerprints_are_kept_per_month_for_a_source_that_says_which_column_places_its_rows(tmp_path):
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        con.execute("create schema raw")
+        con.execute("create table raw.a as select * from (values (date '2024-01-05', 1), (date '2024-01-20', 2), "
+                    "(date '2024-02-01', 3)) t(day, n)")
+        first = build_state.fingerprints(con, {"raw.a": "day"})
+        assert {k for k in first if k.startswith("raw.a@")} == {"raw.a@2024-01-01", "raw.a@2024-02-01"}
+        assert first["raw.a"] == build_state.fingerprints(con, {"raw.a": None})["raw.a"]  # the whole table, alike
+        con.execute("update raw.a set n = 4 where day = date '2024-02-01'")
+        second = build_state.fingerprints(con, {"raw.a": "day"})
+    assert second["raw.a@2024-01-01"] == first["raw.a@2024-01-01"]
+    assert second["raw.a@2024-02-01"] != first["raw.a@2024-02-01"] and second["raw.a"] != first["raw.a"]

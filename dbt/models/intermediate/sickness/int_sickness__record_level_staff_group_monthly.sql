@@ -27,6 +27,7 @@ assignment_groups as (
     from {{ ref('stg_workforce__staff_in_post') }} as s
     semi join episode_months as e
         on e.org_code = s.org_code and e.assignment_pid = s.assignment_pid and e.period_month = s.period_month
+    where {{ rebuilt_months('s.period_month') }}
 ),
 
 lost as (
@@ -34,7 +35,9 @@ lost as (
         e.org_code,
         e.period_month,
         g.staff_group,
-        sum(e.fte_days_lost) as fte_days_lost
+        -- in exact decimals: the join's output order differs between a full and an incremental build (other
+        -- input sizes, another plan), and a sum of doubles depends on the order it adds in
+        sum(e.fte_days_lost::decimal(38, 10))::double as fte_days_lost
     from episode_months as e
     inner join assignment_groups as g
         on g.org_code = e.org_code and g.assignment_pid = e.assignment_pid and g.period_month = e.period_month
