@@ -4,18 +4,31 @@ Raw tables can be tens of millions of rows (record-level extracts), so DuckDB co
 table (minima, maxima, counts of offending rows) and GX validates that profile. When a statistic fails,
 DuckDB fetches a few offending rows with the file and line they came from.
 
+A table is profiled over the rows the gate has not passed yet. When a table passes, the gate records each of its
+loads with a fingerprint of that load's rows (count and sum of row hashes) and of the contract it passed
+(landing.raw_gate_passed). The next time, only the rows of loads that are new or whose rows changed in any way
+(a correction, a hand edit) are profiled; a rule comparing rows with each other (a key's uniqueness) reads every
+row sharing a value with them. Rows that passed under the same contract cannot fail it, so the verdict is the
+whole table's: a new month profiles that month, not three years. A changed contract, or `WELLBEING_FULL_BUILD=1`,
+profiles every row.
+
 The gate is given each table's contract (`RawTable`: schema and rules), derived by the pipeline from the reader's
 extract formats (pipelines/sources/contract.py); nothing here restates a bound or imports the pipeline. Numbers
 are checked finite here too, independently of the reader (defence in depth).
 """
 from __future__ import annotations
 
+import hashlib
+import os
 from dataclasses import dataclass
 from datetime import date
 
 import duckdb
 
 from .runner import EXAMPLES, Frame, Gate, Verdict
+
+PASSED = "landing.raw_gate_passed"  # per table and contract: the loads whose rows passed, and their fingerprints
+EVERYTHING_ENV = "WELLBEING_FULL_BUILD"  # the switch that also makes dbt build everything
 
 
 @dataclass(frozen=True)
@@ -29,6 +42,7 @@ class RawRule:
     violation: str  # SQL predicate true on an offending row
     rule: str  # in words, for the message
     exact: str | None = None  # when `aggregate` may overstate (hashes can collide): the exact one, run if it fails
+    pairwise: bool = False  # compares rows with each other: profiled over every row sharing `columns` with a new one
 
     @property
     def column(self) -> str:
@@ -44,6 +58,11 @@ class RawTable:
     rules: tuple[RawRule, ...]
     private: frozenset[str]  # pseudonymised identifiers: never repeated in messages
     provenance: tuple[str, str]  # the columns naming a row's file and line
+
+    @property
+    def contract(self) -> str:
+        """A fingerprint of what the table is checked against: rows passed under another contract are checked again."""
+        return hashlib.sha256(repr((self.schema, self.rules)).encode()).hexdigest()[:16]
 
 
 def quoted(column: str) -> str:
@@ -106,7 +125,7 @@ def unique(key: tuple[str, ...], table: str) -> RawRule:
     return RawRule(tuple(key), "__".join(key) + "__duplicate_rows", f"count(*) - count(distinct hash({cols}))",
                    {"max_value": 0},
                    f"({cols}) in (select ({cols}) from raw.{table} group by all having count(*) > 1)",
-                   f"one row per {', '.join(key)}", exact=f"count(*) - count(distinct row({cols}))")
+                   f"one row per {', '.join(key)}", exact=f"count(*) - count(distinct row({cols}))", pairwise=True)
 
 
 def _suffix(where: str) -> str:
@@ -135,20 +154,57 @@ def validate_raw(con: duckdb.DuckDBPyConnection, gate: Gate, table: RawTable) ->
         return gate.validate(check, f"raw.{table.name}", [schema_frame], notes=("profile skipped: the schema is wrong",))
 
     rules = [r for r in table.rules if set(r.columns) <= set(actual)]
-    selects = "".join(f", {r.aggregate} as {quoted(r.statistic)}" for r in rules)
-    profile = con.execute(f"select count(*) as rows{selects} from raw.{table.name}").df()
-    for r in rules:
+    total, new_loads = _new_loads(con, table)
+    new = f"from raw.{table.name} where coalesce(_load_id, '') in (select load_id from gate_new_loads)"
+    selects = "".join(f", {r.aggregate} as {quoted(r.statistic)}" for r in rules if not r.pairwise)
+    profile = con.execute(f"select count(*) as rows{selects} {new}").df()
+    for r in (r for r in rules if r.pairwise):
+        cols = ", ".join(quoted(c) for c in r.columns)
+        sharing = f"from raw.{table.name} where hash({cols}) in (select hash({cols}) {new})"
+        profile[r.statistic] = con.execute(f"select {r.aggregate} {sharing}").fetchone()[0]
         if r.exact and profile[r.statistic][0] > 0:
-            profile[r.statistic] = con.execute(f"select {r.exact} from raw.{table.name}").fetchone()[0]
+            profile[r.statistic] = con.execute(f"select {r.exact} {sharing}").fetchone()[0]
     profile_frame = Frame("profile", profile, [
         gxe.ExpectColumnValuesToBeBetween(column=r.statistic, **r.bound,
                                           meta={"column": r.column, "rule": r.rule, "aggregate": True})
         for r in rules])
+    scope = "every row" if new_loads is None else \
+        f"the rows of {new_loads} load{'' if new_loads == 1 else 's'} new or changed since the table last passed"
     verdict = gate.validate(check, f"raw.{table.name}", [schema_frame, profile_frame],
-                            notes=(f"{int(profile['rows'][0])} rows profiled in DuckDB",))
+                            notes=(f"{int(profile['rows'][0])} of {total} rows profiled in DuckDB ({scope})",))
+    if verdict.success:
+        _record_passed(con, table)
     by_statistic = {r.statistic: r for r in rules}
     return verdict.with_examples({f.statistic: offending_rows(con, table, by_statistic[f.statistic])
                                   for f in verdict.failures if f.statistic in by_statistic})
+
+
+def _new_loads(con: duckdb.DuckDBPyConnection, table: RawTable) -> tuple[int, int | None]:
+    """Fingerprint the table's loads (temporary table gate_loads) and list those not passed under this contract
+    (gate_new_loads): (rows in the table, how many loads are new, None when every one is)."""
+    con.execute(f"""create or replace temp table gate_loads as
+                    select coalesce(_load_id, '') as load_id, count(*) as rows,
+                           sum(hash(*columns(*)))::hugeint as fingerprint
+                    from raw.{table.name} group by 1""")
+    con.execute("create schema if not exists landing")
+    con.execute(f"create table if not exists {PASSED} (table_name VARCHAR, contract VARCHAR, load_id VARCHAR, "
+                "rows BIGINT, fingerprint HUGEINT)")
+    everything = os.environ.get(EVERYTHING_ENV) == "1"
+    con.execute(f"""create or replace temp table gate_new_loads as
+                    select load_id from gate_loads g where ? or not exists (
+                        select 1 from {PASSED} p where p.table_name = ? and p.contract = ? and p.load_id = g.load_id
+                          and p.rows = g.rows and p.fingerprint = g.fingerprint)""",
+                [everything, table.name, table.contract])
+    total, loads = con.execute("select coalesce(sum(rows), 0), count(*) from gate_loads").fetchone()
+    new = con.execute("select count(*) from gate_new_loads").fetchone()[0]
+    return int(total), None if new == loads else new
+
+
+def _record_passed(con: duckdb.DuckDBPyConnection, table: RawTable) -> None:
+    """Every load of the table passed (gate_loads, fingerprinted as the gate began), under this contract."""
+    con.execute(f"delete from {PASSED} where table_name = ?", [table.name])
+    con.execute(f"insert into {PASSED} select ?, ?, load_id, rows, fingerprint from gate_loads",
+                [table.name, table.contract])
 
 
 def offending_rows(con: duckdb.DuckDBPyConnection, table: RawTable, rule: RawRule) -> tuple[str, ...]:

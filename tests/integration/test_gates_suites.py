@@ -244,6 +244,53 @@ def test_raw_uniqueness_is_counted_by_hash_and_confirmed_exactly(con, gate):
     assert validate_raw(con, gate, replace(table, rules=colliding)).failures == ()
 
 
+def test_the_raw_gate_profiles_the_rows_it_has_not_passed_and_keys_against_the_whole_table(con, gate, monkeypatch):
+    monkeypatch.delenv("WELLBEING_FULL_BUILD", raising=False)
+    ensure_raw_tables(con, (SICKNESS_ORG,))
+    row = ("date '2024-04-30', 'Y56', 'London', 'QMJ', 'North Central London', '{org}', 'Trust', 'Acute', "
+           "{lost}, 200, {lost} / 2, '{load}', '{load}.csv', 'sha', now(), {line}")
+
+    def insert(load: str, *rows: tuple[str, float]) -> None:
+        values = ", ".join(f"({row.format(org=org, lost=lost, load=load, line=i + 2)})"
+                           for i, (org, lost) in enumerate(rows))
+        con.execute(f"insert into raw.sickness_org values {values}")
+
+    def profiled(verdict) -> str:
+        return verdict.notes[0]
+
+    table = raw_table("sickness_org")
+    insert("april", ("RAL", 10), ("RAP", 12))
+    assert profiled(validate_raw(con, gate, table)) == "2 of 2 rows profiled in DuckDB (every row)"
+    assert profiled(validate_raw(con, gate, table)).startswith("0 of 2 rows profiled")  # nothing new, nothing read
+
+    insert("may", ("RAN", -1))  # a new load: its rows alone are profiled, and its bad row is found
+    verdict = validate_raw(con, gate, table)
+    assert profiled(verdict) == "1 of 3 rows profiled in DuckDB (the rows of 1 load new or changed since the table last passed)"
+    assert {f.column: f.examples for f in verdict.failures}["fte_days_lost"] == ("may.csv row 2: fte_days_lost=-1.0",)
+    con.execute("delete from raw.sickness_org where _load_id = 'may'")
+
+    # a passed load changed by hand is profiled again
+    assert validate_raw(con, gate, table).success
+    con.execute("update raw.sickness_org set fte_days_lost = 300 where org_code = 'RAP'")
+    assert "fte_days_lost" in [f.column for f in validate_raw(con, gate, table).failures]
+    con.execute("update raw.sickness_org set fte_days_lost = 12 where org_code = 'RAP'")
+    assert validate_raw(con, gate, table).success
+
+    # a new load repeating a passed load's key: the uniqueness count reads the passed rows sharing the key
+    insert("june", ("RAL", 1))
+    [duplicates] = validate_raw(con, gate, table).failures
+    assert duplicates.examples == ("april.csv row 2: date=2024-04-30, org_code=RAL",
+                                   "june.csv row 2: date=2024-04-30, org_code=RAL")
+    con.execute("delete from raw.sickness_org where _load_id = 'june'")
+    assert validate_raw(con, gate, table).success
+
+    # another contract, or the switch that makes dbt build everything, profiles every row
+    stricter = replace(table, rules=table.rules[1:])
+    assert profiled(validate_raw(con, gate, stricter)) == "2 of 2 rows profiled in DuckDB (every row)"
+    monkeypatch.setenv("WELLBEING_FULL_BUILD", "1")
+    assert profiled(validate_raw(con, gate, stricter)) == "2 of 2 rows profiled in DuckDB (every row)"
+
+
 def test_raw_uniqueness_counts_a_null_key_as_a_value_as_the_loader_does(con):
     con.execute("create schema if not exists raw")
     con.execute("create table raw.keyed (k VARCHAR)")
