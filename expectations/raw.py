@@ -155,15 +155,25 @@ def validate_raw(con: duckdb.DuckDBPyConnection, gate: Gate, table: RawTable) ->
 
     rules = [r for r in table.rules if set(r.columns) <= set(actual)]
     total, new_loads = _new_loads(con, table)
-    new = f"from raw.{table.name} where coalesce(_load_id, '') in (select load_id from gate_new_loads)"
-    selects = "".join(f", {r.aggregate} as {quoted(r.statistic)}" for r in rules if not r.pairwise)
+    # every row new (a first gate): one scan for every statistic; else the new rows, and for a rule comparing rows
+    # with each other every row sharing its columns with one of them
+    new = f"from raw.{table.name}" + ("" if new_loads is None else
+                                       " where coalesce(_load_id, '') in (select load_id from gate_new_loads)")
+    pairwise = [r for r in rules if r.pairwise and new_loads is not None]
+    selects = "".join(f", {r.aggregate} as {quoted(r.statistic)}" for r in rules if r not in pairwise)
     profile = con.execute(f"select count(*) as rows{selects} {new}").df()
-    for r in (r for r in rules if r.pairwise):
-        cols = ", ".join(quoted(c) for c in r.columns)
-        sharing = f"from raw.{table.name} where hash({cols}) in (select hash({cols}) {new})"
-        profile[r.statistic] = con.execute(f"select {r.aggregate} {sharing}").fetchone()[0]
+
+    def rows_for(rule: RawRule) -> str:
+        if rule not in pairwise:
+            return new
+        cols = ", ".join(quoted(c) for c in rule.columns)
+        return f"from raw.{table.name} where hash({cols}) in (select hash({cols}) {new})"
+
+    for r in pairwise:
+        profile[r.statistic] = con.execute(f"select {r.aggregate} {rows_for(r)}").fetchone()[0]
+    for r in rules:
         if r.exact and profile[r.statistic][0] > 0:
-            profile[r.statistic] = con.execute(f"select {r.exact} {sharing}").fetchone()[0]
+            profile[r.statistic] = con.execute(f"select {r.exact} {rows_for(r)}").fetchone()[0]
     profile_frame = Frame("profile", profile, [
         gxe.ExpectColumnValuesToBeBetween(column=r.statistic, **r.bound,
                                           meta={"column": r.column, "rule": r.rule, "aggregate": True})
