@@ -395,6 +395,9 @@ def _supersede(con, fmt: Format, load_id: str, name: str, loaded_at: datetime) -
     """A corrected file with the same name (its rows held) replaces the earlier loads' rows for its periods and
     organisations; the replaced rows move aside (landing.superseded_<table>), marked with the load that replaced
     them."""
+    if not con.execute("select 1 from raw.load_log where file_name = ? and outcome = 'loaded' limit 1",
+                       [name]).fetchone():
+        return 0  # a file name never loaded (most are): nothing to look for in the raw table
     earlier = f"t._source_file = ? and t._load_id <> ? and t._loaded_at < ? and {_covered(fmt)}"
     params = [name, load_id, loaded_at]
     con.execute(f"insert into landing.superseded_{fmt.table} by name "
