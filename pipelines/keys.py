@@ -83,20 +83,24 @@ def stored_fingerprint(con: duckdb.DuckDBPyConnection) -> str | None:
 
 
 def check_fingerprint(con: duckdb.DuckDBPyConnection, key: bytes) -> None:
-    stored, mine = stored_fingerprint(con), fingerprint(key)
-    if stored is not None and stored != mine:
-        raise KeyProblem(f"the pseudonymisation key (fingerprint {mine}) is not the one this warehouse was "
-                         f"pseudonymised with (fingerprint {stored}); restore that key, or rotate deliberately "
-                         f"with --rotate-key (earlier pseudonyms will not join later ones unless you rebuild)")
+    _refuse_another_key(stored_fingerprint(con), fingerprint(key))
 
 
 def record_fingerprint(con: duckdb.DuckDBPyConnection, key: bytes, rotate: bool = False) -> None:
     """Remember the warehouse's key on first use; refuse another one unless `rotate` (then it becomes the key)."""
+    stored, mine = stored_fingerprint(con), fingerprint(key)
     if not rotate:
-        check_fingerprint(con, key)
-    if stored_fingerprint(con) != fingerprint(key):
+        _refuse_another_key(stored, mine)
+    if stored != mine:
         con.execute(f"insert into {FINGERPRINT_TABLE} values (?, ?)",
-                    [fingerprint(key), datetime.now(UTC).replace(tzinfo=None)]).fetchone()
+                    [mine, datetime.now(UTC).replace(tzinfo=None)]).fetchone()
+
+
+def _refuse_another_key(stored: str | None, mine: str) -> None:
+    if stored is not None and stored != mine:
+        raise KeyProblem(f"the pseudonymisation key (fingerprint {mine}) is not the one this warehouse was "
+                         f"pseudonymised with (fingerprint {stored}); restore that key, or rotate deliberately "
+                         f"with --rotate-key (earlier pseudonyms will not join later ones unless you rebuild)")
 
 
 def key_for(home: Home, needs_key: bool) -> bytes | None:

@@ -21,6 +21,8 @@ import os
 import re
 import shutil
 import time
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,6 +37,7 @@ from .sources.base import duplicate_key_message
 from .sources.contract import raw_schema
 from .sources.registry import Extract, copy_and_scan, load_note, read_batches, sniff_columns
 
+READ_AHEAD_BYTES = 32 << 20  # files up to this size are read while the previous file is loaded
 BATCH_ROWS_ENV = "WELLBEING_LOAD_BATCH_ROWS"
 DEFAULT_BATCH_ROWS = 500_000
 SETTLE_ENV = "WELLBEING_SETTLE_SECONDS"
@@ -243,9 +246,29 @@ def stage(home: Home, path: Path) -> Staged | None:
 
 def ingest(con: duckdb.DuckDBPyConnection, home: Home, family: str, key: bytes | None = None,
            batch_rows: int | None = None) -> list[LoadResult]:
-    """Load every file the router staged for one source family, in the order they arrived."""
+    """Load every file the router staged for one source family, in the order they arrived. A small file is read,
+    typed and pseudonymised in a second thread while the one before it is checked and committed (a month arrives as
+    hundreds of per-organisation files: the two halves of each load then share the machine's cores)."""
     ensure_raw_tables(con)
-    return [load_staged(con, home, entry, key, batch_rows) for entry in _staged(home, family)]
+    entries = _staged(home, family)
+    rows = batch_rows or configured_batch_rows()
+    results = []
+    with ThreadPoolExecutor(max_workers=1) as reader:
+        def read_ahead(entry: Staged) -> Future | None:
+            if (home.root / entry.data).stat().st_size > READ_AHEAD_BYTES:
+                return None  # a large file is read in batches inside its load, its memory bounded
+            return reader.submit(lambda: _whole(read_batches(entry.extract(home), key, rows)))
+
+        ahead = read_ahead(entries[0]) if entries else None
+        for entry, after in zip(entries, [*entries[1:], None], strict=True):
+            read, ahead = ahead, read_ahead(after) if after else None
+            results.append(load_staged(con, home, entry, key, batch_rows, read=read))
+    return results
+
+
+def _whole(read: tuple[Format, Iterator[pl.DataFrame]]) -> tuple[Format, Iterator[pl.DataFrame]]:
+    fmt, batches = read
+    return fmt, iter(list(batches))
 
 
 def record_level_staged(home: Home, family: str) -> bool:
@@ -270,10 +293,11 @@ def load_file(con: duckdb.DuckDBPyConnection, home: Home, path: Path, key: bytes
 
 def load_staged(con: duckdb.DuckDBPyConnection, home: Home, entry: Staged, key: bytes | None = None,
                 batch_rows: int | None = None, loaded_at: datetime | None = None,
-                replaying: bool = False) -> LoadResult:
+                replaying: bool = False, read: Future | None = None) -> LoadResult:
     """Load one staged file in one transaction: every batch, then the checks that span the whole file and the
     table; archive its bytes under its load id before committing. `replaying`: the entry is an archived load
-    being rebuilt (its bytes stay where they are)."""
+    being rebuilt (its bytes stay where they are). `read`: the file already being read (`read_batches`), whose
+    errors surface here as they would from reading it now."""
     fmt = BY_NAME[entry.format]
     if fmt.record_level and key is None:
         raise ValueError("record-level extracts need a pseudonymisation key")
@@ -296,7 +320,8 @@ def load_staged(con: duckdb.DuckDBPyConnection, home: Home, entry: Staged, key: 
     try:
         if fmt.record_level:
             record_fingerprint(con, key)
-        fmt, batches = read_batches(entry.extract(home), key, batch_rows or configured_batch_rows())
+        fmt, batches = read.result() if read else read_batches(entry.extract(home), key,
+                                                               batch_rows or configured_batch_rows())
         _hold(con, fmt)
         rows, note = 0, ""
         for df in batches:
