@@ -260,8 +260,8 @@ def ingest(con: duckdb.DuckDBPyConnection, home: Home, family: str, key: bytes |
             return reader.submit(lambda: _whole(read_batches(entry.extract(home), key, rows)))
 
         ahead = read_ahead(entries[0]) if entries else None
-        for entry, after in zip(entries, [*entries[1:], None], strict=True):
-            read, ahead = ahead, read_ahead(after) if after else None
+        for i, entry in enumerate(entries):
+            read, ahead = ahead, read_ahead(entries[i + 1]) if i + 1 < len(entries) else None
             results.append(load_staged(con, home, entry, key, batch_rows, read=read))
     return results
 
