@@ -113,3 +113,23 @@ def test_the_router_classifies_each_file_once_and_each_family_loads_only_its_own
     assert sorted((r.file, r.outcome, r.table) for r in results) == [
         ("sickness_org_2024-04.csv", "loaded", "sickness_org"), ("sickness_reason_2024-04.csv", "loaded", "sickness_reason")]
     assert staged_families(home) == {"turnover": 1}
+
+
+def test_files_read_ahead_of_their_load_keep_their_order_and_their_own_outcomes(warehouse):
+    home, con = warehouse
+    months = ("2024-04-30", "2024-05-31", "2024-06-30", "2024-07-31")
+    for i, month in enumerate(months):
+        rows = sip_rows(3, month, org=f"RJ{i}")
+        if i == 1:
+            rows[2] = rows[2].replace(",1.0,", ",-1.0,")  # line 4 of the second file
+        write_sample(home.landing, "staff_in_post", "\n".join([SIP_HEADER, *rows]) + "\n", f"esr_staff_in_post_RJ{i}.csv")
+        assert not route(con, home, now=time.time() + 60)  # one at a time: staged in this order
+    results = ingest(con, home, "workforce", KEY)
+    assert [(r.file, r.outcome) for r in results] == [
+        ("esr_staff_in_post_RJ0.csv", "loaded"), ("esr_staff_in_post_RJ1.csv", "rejected"),
+        ("esr_staff_in_post_RJ2.csv", "loaded"), ("esr_staff_in_post_RJ3.csv", "loaded")]
+    assert "esr_staff_in_post_RJ1.csv: row 4, column fte" in results[1].message
+    assert con.execute("select org_code, count(*) from raw.staff_in_post group by all order by all").fetchall() == [
+        ("RJ0", 3), ("RJ2", 3), ("RJ3", 3)]
+    assert [f for (f,) in con.execute("select file_name from raw.load_log order by logged_at").fetchall()] == \
+        [r.file for r in results]
