@@ -9,8 +9,8 @@ loads with a fingerprint of that load's rows (count and sum of row hashes) and o
 (landing.raw_gate_passed). The next time, only the rows of loads that are new or whose rows changed in any way
 (a correction, a hand edit) are profiled; a rule comparing rows with each other (a key's uniqueness) reads every
 row sharing a value with them. Rows that passed under the same contract cannot fail it, so the verdict is the
-whole table's: a new month profiles that month, not three years. A changed contract, or `WELLBEING_FULL_BUILD=1`,
-profiles every row.
+whole table's: a new month profiles that month, not three years. A changed contract, or `everything` (the
+pipeline's switch for a full build), profiles every row.
 
 The gate is given each table's contract (`RawTable`: schema and rules), derived by the pipeline from the reader's
 extract formats (pipelines/sources/contract.py); nothing here restates a bound or imports the pipeline. Numbers
@@ -19,7 +19,6 @@ are checked finite here too, independently of the reader (defence in depth).
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass
 from datetime import date
 
@@ -28,7 +27,6 @@ import duckdb
 from .runner import EXAMPLES, Frame, Gate, Verdict
 
 PASSED = "landing.raw_gate_passed"  # per table and contract: the loads whose rows passed, and their fingerprints
-EVERYTHING_ENV = "WELLBEING_FULL_BUILD"  # the switch that also makes dbt build everything
 
 
 @dataclass(frozen=True)
@@ -136,8 +134,8 @@ def _where(where: str) -> str:
     return f" where {where}" if where else ""
 
 
-def validate_raw(con: duckdb.DuckDBPyConnection, gate: Gate, table: RawTable) -> Verdict:
-    """Validate raw.<table> against its contract."""
+def validate_raw(con: duckdb.DuckDBPyConnection, gate: Gate, table: RawTable, everything: bool = False) -> Verdict:
+    """Validate raw.<table> against its contract: the rows not passed yet, or `everything`."""
     import great_expectations.expectations as gxe
     import pandas as pd
 
@@ -154,7 +152,7 @@ def validate_raw(con: duckdb.DuckDBPyConnection, gate: Gate, table: RawTable) ->
         return gate.validate(check, f"raw.{table.name}", [schema_frame], notes=("profile skipped: the schema is wrong",))
 
     rules = [r for r in table.rules if set(r.columns) <= set(actual)]
-    total, new_loads = _new_loads(con, table)
+    total, new_loads = _new_loads(con, table, everything)
     # every row new (a first gate): one scan for every statistic; else the new rows, and for a rule comparing rows
     # with each other every row sharing its columns with one of them
     new = f"from raw.{table.name}" + ("" if new_loads is None else
@@ -189,17 +187,16 @@ def validate_raw(con: duckdb.DuckDBPyConnection, gate: Gate, table: RawTable) ->
                                   for f in verdict.failures if f.statistic in by_statistic})
 
 
-def _new_loads(con: duckdb.DuckDBPyConnection, table: RawTable) -> tuple[int, int | None]:
+def _new_loads(con: duckdb.DuckDBPyConnection, table: RawTable, everything: bool) -> tuple[int, int | None]:
     """Fingerprint the table's loads (temporary table gate_loads) and list those not passed under this contract
     (gate_new_loads): (rows in the table, how many loads are new, None when every one is)."""
     con.execute(f"""create or replace temp table gate_loads as
                     select coalesce(_load_id, '') as load_id, count(*) as rows,
-                           sum(hash(*columns(*)))::hugeint as fingerprint
+                           sum(hash(*columns(*))::hugeint) as fingerprint
                     from raw.{table.name} group by 1""")
     con.execute("create schema if not exists landing")
     con.execute(f"create table if not exists {PASSED} (table_name VARCHAR, contract VARCHAR, load_id VARCHAR, "
                 "rows BIGINT, fingerprint HUGEINT)")
-    everything = os.environ.get(EVERYTHING_ENV) == "1"
     con.execute(f"""create or replace temp table gate_new_loads as
                     select load_id from gate_loads g where ? or not exists (
                         select 1 from {PASSED} p where p.table_name = ? and p.contract = ? and p.load_id = g.load_id

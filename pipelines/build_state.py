@@ -36,8 +36,6 @@ STATE_TABLE = "landing.dbt_build_state"  # bookkeeping, not a dbt source
 PROJECT = "(project)"
 PROJECT_SUFFIXES = {".sql", ".py", ".yml", ".yaml", ".csv", ".md", ".jinja", ".txt"}
 NOT_PROJECT = {"target", "logs", "dbt_packages"}  # dbt's output and downloads, at the project's top level
-
-
 MONTHS_FROM = "changes_months_from"  # dbt source meta: the date column whose month a row changes models from
 
 
@@ -84,14 +82,11 @@ def fingerprints(con: duckdb.DuckDBPyConnection, sources: dict[str, str | None])
     state = {PROJECT: project_fingerprint()}
     for source, column in sources.items():
         month = f"date_trunc('month', \"{column}\")::date" if column else "null::date"
-        rows_total = 0, 0
-        for first_day, rows, total in con.execute(
-                f"select {month}, count(*), coalesce(sum(hash(*columns(*))::hugeint), 0) from {source} group by 1"
-        ).fetchall():
-            if column:
-                state[f"{source}@{first_day}"] = f"{rows}:{total}"
-            rows_total = rows_total[0] + rows, rows_total[1] + total
-        state[source] = "{}:{}".format(*rows_total)
+        months = con.execute(f"select {month}, count(*), sum(hash(*columns(*))::hugeint) from {source} group by 1"
+                             ).fetchall()
+        if column:
+            state |= {f"{source}@{first_day}": f"{rows}:{total}" for first_day, rows, total in months}
+        state[source] = f"{sum(m[1] for m in months)}:{sum(m[2] for m in months)}"
     return state
 
 
@@ -115,10 +110,15 @@ def record(con: duckdb.DuckDBPyConnection, state: dict[str, str]) -> None:
     con.executemany(f"insert into {STATE_TABLE} values (?, ?)", list(state.items()))
 
 
+def full_build_asked() -> bool:
+    """`WELLBEING_FULL_BUILD=1`: rebuild every table, and let the raw gate check every row."""
+    return os.environ.get(FULL_BUILD_ENV) == "1"
+
+
 def builds_on(before: dict[str, str], now: dict[str, str]) -> bool:
     """Whether a build may keep what the last one made: there is one, of the same project, and no full build is
     asked for."""
-    return os.environ.get(FULL_BUILD_ENV) != "1" and bool(before) and before.get(PROJECT) == now.get(PROJECT)
+    return not full_build_asked() and bool(before) and before.get(PROJECT) == now.get(PROJECT)
 
 
 def unchanged_nodes(manifest: dict, before: dict[str, str], now: dict[str, str]) -> list[str]:
@@ -131,16 +131,9 @@ def unchanged_nodes(manifest: dict, before: dict[str, str], now: dict[str, str])
     # the marts are always rebuilt (from the tables kept: seconds at national scale), so that every run builds,
     # tests, gates and publishes every published table
     changed |= {uid for uid, node in manifest["nodes"].items() if node["fqn"][1:2] == ["marts"]}
-    parents = manifest["parent_map"]
-    memo: dict[str, bool] = {}
-
-    def affected(uid: str) -> bool:
-        if uid not in memo:
-            memo[uid] = uid in changed or any(affected(p) for p in parents.get(uid, []))
-        return memo[uid]
-
     return sorted(node["name"] for uid, node in manifest["nodes"].items()
-                  if node["resource_type"] in ("model", "seed", "test") and not affected(uid))
+                  if node["resource_type"] in ("model", "seed", "test")
+                  and not ({uid} | _upstream(uid, manifest["parent_map"])) & changed)
 
 
 def rebuild_from(manifest: dict, before: dict[str, str], now: dict[str, str]) -> dict[str, str | None]:

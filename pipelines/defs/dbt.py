@@ -24,14 +24,14 @@ class Translator(DagsterDbtTranslator):
         return spec.replace_attributes(group_name={"seed": "reference"}.get(folder, folder))
 
 
-def dbt_build_args(home: Home, plan: build_state.Plan | None = None) -> list[str]:
+def dbt_build_args(home: Home, plan: build_state.Plan) -> list[str]:
     """Models, seeds and data tests in the home's build database, as the `plan` says (pipelines/build_state.py):
-    all but its unchanged nodes, incremental models from the months it gives; no plan builds everything. dbt
+    all but its unchanged nodes, incremental models from the months it gives. dbt
     unit tests check the SQL, not the data: they run in the test suite (tests/unit/test_dbt_unit_tests.py), not on
     every scheduled run. dbt's own log file keeps warnings and errors: each node's progress is in the Dagster
     run's events, and writing it again at debug level cost about 1 of a tiny build's 14 CPU-seconds."""
     args = ["build", "--exclude-resource-type", "unit_test", "--log-level-file", "warn"]
-    if plan is None or plan.full:
+    if plan.full:
         return [*args, "--full-refresh", *in_home(home)]
     args += in_home(home, rebuild_from=plan.rebuild_from)
     # named one by one; "empty" keeps dbt from also dropping a test of a rebuilt model that reads a kept one

@@ -16,6 +16,7 @@ from expectations.runner import Gate, Verdict
 from expectations.suites import mart_rules
 from expectations.thresholds import load_thresholds
 
+from ..build_state import full_build_asked
 from ..faults import fault_point
 from ..freshness import source_freshness
 from ..project import dbt_project
@@ -55,7 +56,7 @@ def raw_gate(context: dg.AssetCheckExecutionContext, home: HomeResource):
     with home.build_database() as con:
         verdicts = {}
         for table, contract in RAW_TABLES.items():
-            verdicts[table] = validate_raw(con, gate, contract)
+            verdicts[table] = validate_raw(con, gate, contract, everything=full_build_asked())
             fault_point("quality_gate")
     docs = gate.build_docs()
     for table, verdict in verdicts.items():

@@ -244,8 +244,7 @@ def test_raw_uniqueness_is_counted_by_hash_and_confirmed_exactly(con, gate):
     assert validate_raw(con, gate, replace(table, rules=colliding)).failures == ()
 
 
-def test_the_raw_gate_profiles_the_rows_it_has_not_passed_and_keys_against_the_whole_table(con, gate, monkeypatch):
-    monkeypatch.delenv("WELLBEING_FULL_BUILD", raising=False)
+def test_the_raw_gate_profiles_the_rows_it_has_not_passed_and_keys_against_the_whole_table(con, gate):
     ensure_raw_tables(con, (SICKNESS_ORG,))
     row = ("date '2024-04-30', 'Y56', 'London', 'QMJ', 'North Central London', '{org}', 'Trust', 'Acute', "
            "{lost}, 200, {lost} / 2, '{load}', '{load}.csv', 'sha', now(), {line}")
@@ -284,11 +283,10 @@ def test_the_raw_gate_profiles_the_rows_it_has_not_passed_and_keys_against_the_w
     con.execute("delete from raw.sickness_org where _load_id = 'june'")
     assert validate_raw(con, gate, table).success
 
-    # another contract, or the switch that makes dbt build everything, profiles every row
+    # another contract, or the pipeline's switch for a full build, profiles every row
     stricter = replace(table, rules=table.rules[1:])
     assert profiled(validate_raw(con, gate, stricter)) == "2 of 2 rows profiled in DuckDB (every row)"
-    monkeypatch.setenv("WELLBEING_FULL_BUILD", "1")
-    assert profiled(validate_raw(con, gate, stricter)) == "2 of 2 rows profiled in DuckDB (every row)"
+    assert profiled(validate_raw(con, gate, stricter, everything=True)) == "2 of 2 rows profiled in DuckDB (every row)"
 
 
 def test_raw_uniqueness_counts_a_null_key_as_a_value_as_the_loader_does(con):

@@ -14,14 +14,14 @@ with available as (
     group by org_code, period_month, staff_group
 ),
 
--- only the assignments with sickness that month: the distinct then runs over a fraction of the 50 M rows
--- of staff in post at national scale (17 s instead of 25 s)
 episode_months as (
     select *
     from {{ ref('int_sickness__episode_months') }}
     where {{ rebuilt_months('period_month') }}
 ),
 
+-- only the assignments with sickness that month: the distinct then runs over a fraction of the 50 M rows
+-- of staff in post at national scale (17 s instead of 25 s)
 assignment_groups as (
     select distinct s.org_code, s.assignment_pid, s.period_month, s.staff_group
     from {{ ref('stg_workforce__staff_in_post') }} as s

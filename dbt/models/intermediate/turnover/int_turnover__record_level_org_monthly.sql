@@ -46,6 +46,7 @@ stability as (
     from by_month as w
     left join by_month as s
         on s.org_code = w.org_code and s.period_month = w.period_month - interval {{ months }} month
+    where {{ rebuilt_months('w.period_month') }}
 ),
 
 leavers as (
@@ -72,7 +73,7 @@ select
         as leavers_destination_known,
     case when s.org_code is not null then coalesce(l.leavers_leaving_nhs, 0) else l.leavers_leaving_nhs end
         as leavers_leaving_nhs
-from (select * from stability where {{ rebuilt_months('period_month') }}) as s
+from stability as s
 full join leavers as l
     on l.org_code = s.org_code and l.period_month = s.period_month
 -- in a total order led by the month it is rebuilt by: appending months leaves the table exactly as a full build
