@@ -75,6 +75,7 @@ class Gate:
     run_name: str
     _context: object = field(default=None, init=False)
     _validations: int = field(default=0, init=False)
+    _batch: object = field(default=None, init=False)
 
     def context(self):
         if self._context is None:
@@ -102,11 +103,10 @@ class Gate:
                 continue
             self._validations += 1  # names are unique within a context
             name = f"{check}.{frame.name}.{self._validations}"
-            batch = (context.data_sources.add_pandas(name=name).add_dataframe_asset(name=name)
-                     .add_batch_definition_whole_dataframe("whole"))
             # given whole: adding expectations one by one re-saves the suite each time
             suite = context.suites.add(gx.ExpectationSuite(name=name, expectations=frame.expectations))
-            definition = context.validation_definitions.add(gx.ValidationDefinition(name=name, data=batch, suite=suite))
+            definition = context.validation_definitions.add(gx.ValidationDefinition(name=name, data=self._frames(),
+                                                                                    suite=suite))
             result = definition.run(
                 batch_parameters={"dataframe": frame.data}, run_id=RunIdentifier(run_name=self.run_name),
                 result_format={"result_format": "SUMMARY", "partial_unexpected_count": EXAMPLES,
@@ -114,6 +114,14 @@ class Gate:
             evaluated += len(result.results)
             failures += [_failure(r, frame.index) for r in result.results if not r.success]
         return Verdict(check, table, evaluated, tuple(failures), notes)
+
+    def _frames(self):
+        """The one batch definition every frame is passed to (each data source added re-saves the context's
+        configuration: one per frame cost the mart gate seconds)."""
+        if self._batch is None:
+            self._batch = (self.context().data_sources.add_pandas(name=self.name).add_dataframe_asset(name="frames")
+                           .add_batch_definition_whole_dataframe("whole"))
+        return self._batch
 
     def build_docs(self) -> Path:
         """Rebuild this gate's site from this run's validations only (earlier runs' pages are dropped)."""

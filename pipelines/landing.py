@@ -251,6 +251,8 @@ def ingest(con: duckdb.DuckDBPyConnection, home: Home, family: str, key: bytes |
     hundreds of per-organisation files: the two halves of each load then share the machine's cores)."""
     ensure_raw_tables(con)
     entries = _staged(home, family)
+    if key is not None and any(entry.record_level for entry in entries):
+        record_fingerprint(con, key)  # once, before the loads that use it
     rows = batch_rows or configured_batch_rows()
     results = []
     with ThreadPoolExecutor(max_workers=1) as reader:
@@ -262,7 +264,7 @@ def ingest(con: duckdb.DuckDBPyConnection, home: Home, family: str, key: bytes |
         ahead = read_ahead(entries[0]) if entries else None
         for i, entry in enumerate(entries):
             read, ahead = ahead, read_ahead(entries[i + 1]) if i + 1 < len(entries) else None
-            results.append(load_staged(con, home, entry, key, batch_rows, read=read))
+            results.append(load_staged(con, home, entry, key, batch_rows, read=read, key_recorded=True))
     return results
 
 
@@ -293,11 +295,12 @@ def load_file(con: duckdb.DuckDBPyConnection, home: Home, path: Path, key: bytes
 
 def load_staged(con: duckdb.DuckDBPyConnection, home: Home, entry: Staged, key: bytes | None = None,
                 batch_rows: int | None = None, loaded_at: datetime | None = None,
-                replaying: bool = False, read: Future | None = None) -> LoadResult:
+                replaying: bool = False, read: Future | None = None, key_recorded: bool = False) -> LoadResult:
     """Load one staged file in one transaction: every batch, then the checks that span the whole file and the
     table; archive its bytes under its load id before committing. `replaying`: the entry is an archived load
     being rebuilt (its bytes stay where they are). `read`: the file already being read (`read_batches`), whose
-    errors surface here as they would from reading it now."""
+    errors surface here as they would from reading it now. `key_recorded`: the caller has recorded the key's
+    fingerprint (`record_fingerprint`) for this connection's loads."""
     fmt = BY_NAME[entry.format]
     if fmt.record_level and key is None:
         raise ValueError("record-level extracts need a pseudonymisation key")
@@ -318,7 +321,7 @@ def load_staged(con: duckdb.DuckDBPyConnection, home: Home, entry: Staged, key: 
     stored = None
     con.execute("begin transaction")
     try:
-        if fmt.record_level:
+        if fmt.record_level and not key_recorded:
             record_fingerprint(con, key)
         fmt, batches = read.result() if read else read_batches(entry.extract(home), key,
                                                                batch_rows or configured_batch_rows())

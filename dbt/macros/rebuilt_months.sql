@@ -5,13 +5,33 @@
   its inputs of those months. With no month given (a full refresh, a first build, dbt run by hand) every month is
   rebuilt.
 #}
-{% macro rebuilt_months(column, months_before=0) -%}
-    {%- set since = var('rebuild_from', {}).get(model.name) if is_incremental() else none -%}
+{% macro rebuilt_months(column) -%}
+    {%- set since = rebuild_since() -%}
     {%- if since is none -%}
         true
     {%- else -%}
-        {{ column }} >= date '{{ since }}'{{ ' - interval ' ~ months_before ~ ' month' if months_before }}
+        {{ column }} >= date '{{ since }}'
     {%- endif -%}
+{%- endmacro %}
+
+{#
+  The rebuilt months and the months a window of `months` before them: a measure comparing a month with the one a
+  window earlier reads only those (a new month reads two months of its input, not a whole window of them).
+  `relation` holds `column`; its latest month bounds the window starts.
+#}
+{% macro rebuilt_months_and_window_starts(column, months, relation) -%}
+    {%- set since = rebuild_since() -%}
+    {%- if since is none -%}
+        true
+    {%- else -%}
+        ({{ column }} >= date '{{ since }}'
+            or ({{ column }} >= date '{{ since }}' - interval {{ months }} month
+                and {{ column }} <= (select max({{ column }}) from {{ relation }}) - interval {{ months }} month))
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro rebuild_since() -%}
+    {{ return(var('rebuild_from', {}).get(model.name) if is_incremental() else none) }}
 {%- endmacro %}
 
 {% macro delete_rebuilt_months(column) -%}

@@ -260,7 +260,10 @@ def test_the_raw_gate_profiles_the_rows_it_has_not_passed_and_keys_against_the_w
     table = raw_table("sickness_org")
     insert("april", ("RAL", 10), ("RAP", 12))
     assert profiled(validate_raw(con, gate, table)) == "2 of 2 rows profiled in DuckDB (every row)"
-    assert profiled(validate_raw(con, gate, table)).startswith("0 of 2 rows profiled")  # nothing new, nothing read
+    validations = gate._validations
+    unchanged = validate_raw(con, gate, table)  # nothing new: nothing read, and no suite run on nothing
+    assert (unchanged.success, profiled(unchanged), gate._validations) == (
+        True, "0 of 2 rows profiled (every load passed under this contract and is unchanged since)", validations)
 
     insert("may", ("RAN", -1))  # a new load: its rows alone are profiled, and its bad row is found
     verdict = validate_raw(con, gate, table)

@@ -5,7 +5,7 @@
 -- each person's months in post at an organisation, grouped per person rather than per person and month: a
 -- national build groups 2 M careers instead of deduplicating 50 M person-months and joining them to themselves
 -- (13 s instead of 23 s)
--- Incremental by month: a month's stability reads staff in post from a window before it.
+-- Incremental by month: a month's stability reads staff in post of that month and of the month a window before.
 {{ config(materialized='incremental', incremental_strategy='append', on_schema_change='fail',
           pre_hook="{{ delete_rebuilt_months('period_month') }}") }}
 with careers as (
@@ -13,7 +13,7 @@ with careers as (
         org_code,
         list_distinct(list(period_month)) as months
     from {{ ref('stg_workforce__staff_in_post') }}
-    where {{ rebuilt_months('period_month', months_before=months) }}
+    where {{ rebuilt_months_and_window_starts('period_month', months, ref('stg_workforce__staff_in_post')) }}
     group by org_code, employee_pid
 ),
 
