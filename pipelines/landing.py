@@ -37,14 +37,15 @@ from .sources.base import duplicate_key_message
 from .sources.contract import raw_schema
 from .sources.registry import Extract, copy_and_scan, load_note, read_batches, sniff_columns
 
-READ_AHEAD_BYTES = 32 << 20  # files up to this size are read while the previous file is loaded
+READ_AHEAD_BYTES = 128 << 20  # files up to this size are read while the previous file is loaded (a month's largest
+# staff-in-post extract is about 115 MB; larger files are read in batches inside their load, their memory bounded)
 BATCH_ROWS_ENV = "WELLBEING_LOAD_BATCH_ROWS"
 DEFAULT_BATCH_ROWS = 500_000
 SETTLE_ENV = "WELLBEING_SETTLE_SECONDS"
 DEFAULT_SETTLE_SECONDS = 5.0
 BY_NAME = {f.name: f for f in FORMATS}
 PRIVATE_DIR, PRIVATE_FILE = 0o700, 0o600
-HELD = "held_load"  # a temporary table: the rows of the load being checked
+HELD = "held_load"  # a temporary table: the columns of the load being checked that its checks read
 
 
 @dataclass(frozen=True)
@@ -329,11 +330,10 @@ def load_staged(con: duckdb.DuckDBPyConnection, home: Home, entry: Staged, key: 
         rows, note = 0, ""
         for df in batches:
             note = note or load_note(fmt, df)
-            rows += _insert(con, df, entry, loaded_at)
+            rows += _insert(con, df, entry, loaded_at, fmt)
         _check_unique_in_load(con, fmt, entry.file_name)
         superseded = _supersede(con, fmt, entry.load_id, entry.file_name, loaded_at)
         _check_not_loaded_elsewhere(con, fmt, entry.load_id, entry.file_name)
-        con.execute(f"insert into raw.{fmt.table} select * from {HELD}")
         con.execute(f"drop table {HELD}")
         result = LoadResult(entry.file_name, entry.sha256, fmt.name, fmt.family, "loaded", rows, rows, superseded,
                             f"{entry.file_name}: loaded {rows} rows into raw.{fmt.table}" + note
@@ -369,17 +369,23 @@ def _is_current(con, sha: str) -> bool:
 
 
 def _hold(con, fmt: Format, load_id: str | None = None) -> None:
-    """The temporary table the checks read a load's rows from: empty, to receive a file's batches (checked before
-    they join the raw table, whose committed rows the checks then read by zone), or a load already in force."""
+    """The temporary table the checks read a load from (its key, period, organisation and line numbers): empty, to
+    receive a file's batches, or a load already in force. A new load's rows go straight into the raw table, in the
+    load's transaction: the checks tell them from the committed rows by their load id."""
     where, params = ("where _load_id = ?", [load_id]) if load_id else ("limit 0", [])
-    con.execute(f"create or replace temp table {HELD} as select * from raw.{fmt.table} {where}", params)
+    con.execute(f"create or replace temp table {HELD} as select {_checked(fmt)} from raw.{fmt.table} {where}", params)
 
 
-def _insert(con, df: pl.DataFrame, entry: Staged, loaded_at: datetime) -> int:
+def _checked(fmt: Format) -> str:
+    return ", ".join(f'"{c}"' for c in dict.fromkeys([*fmt.key, fmt.period, fmt.org, ROW]) if c)
+
+
+def _insert(con, df: pl.DataFrame, entry: Staged, loaded_at: datetime, fmt: Format) -> int:
     rows = df.with_columns(pl.lit(entry.load_id).alias("_load_id"), pl.lit(entry.file_name).alias("_source_file"),
                            pl.lit(entry.sha256).alias("_source_sha256"), pl.lit(loaded_at).alias("_loaded_at"))
     con.register("batch", rows.to_arrow())
-    con.execute(f"insert into {HELD} by name select * from batch")
+    con.execute(f"insert into raw.{fmt.table} by name select * from batch")
+    con.execute(f"insert into {HELD} select {_checked(fmt)} from batch")
     con.unregister("batch")
     return df.height
 
