@@ -305,13 +305,13 @@ def load_staged(con: duckdb.DuckDBPyConnection, home: Home, entry: Staged, key: 
     fmt = BY_NAME[entry.format]
     if fmt.record_level and key is None:
         raise ValueError("record-level extracts need a pseudonymisation key")
-    logged = con.execute("select outcome, rows_loaded, rows_superseded, message, archived_as from raw.load_log "
-                         "where load_id = ?", [entry.load_id]).fetchone()
+    logged, current, resent = _history(con, entry)
     if logged:  # committed before a crash cut the run short: only the staging copy is left to clear
         _unstage(home, entry)
-        return LoadResult(entry.file_name, entry.sha256, fmt.name, fmt.family, logged[0], logged[1], logged[1],
-                          logged[2], logged[3], entry.load_id, logged[4])
-    if _is_current(con, entry.sha256):
+        return LoadResult(entry.file_name, entry.sha256, fmt.name, fmt.family, logged["outcome"],
+                          logged["rows_loaded"], logged["rows_loaded"], logged["rows_superseded"], logged["message"],
+                          entry.load_id, logged["archived_as"])
+    if current:
         result = LoadResult(entry.file_name, entry.sha256, fmt.name, fmt.family, "duplicate",
                             message=f"{entry.file_name}: identical content already loaded; archived, not loaded again",
                             load_id=entry.load_id)
@@ -332,7 +332,7 @@ def load_staged(con: duckdb.DuckDBPyConnection, home: Home, entry: Staged, key: 
             note = note or load_note(fmt, df)
             rows += _insert(con, df, entry, loaded_at, fmt)
         _check_unique_in_load(con, fmt, entry.file_name)
-        superseded = _supersede(con, fmt, entry.load_id, entry.file_name, loaded_at)
+        superseded = _supersede(con, fmt, entry.load_id, entry.file_name, loaded_at) if resent else 0
         _check_not_loaded_elsewhere(con, fmt, entry.load_id, entry.file_name)
         con.execute(f"drop table {HELD}")
         result = LoadResult(entry.file_name, entry.sha256, fmt.name, fmt.family, "loaded", rows, rows, superseded,
@@ -359,13 +359,20 @@ def load_staged(con: duckdb.DuckDBPyConnection, home: Home, entry: Staged, key: 
     return replace(result, stored_as=stored)
 
 
-def _is_current(con, sha: str) -> bool:
-    """The same bytes as the latest load still in force under some file name (not a resend after a correction)."""
+def _history(con, entry: Staged) -> tuple[dict | None, bool, bool]:
+    """What raw.load_log knows of a staged file, in one query: the outcome logged under its load id (None unless a
+    crash cut the run short after its commit); whether its bytes are those of the latest load still in force under
+    some file name (a duplicate, not a resend after a correction); whether a load of its file name is in force (most
+    names are new: nothing of theirs to supersede)."""
     return con.execute("""
-        select 1 from raw.load_log l where l.sha256 = ? and l.outcome = 'loaded'
-          and not exists (select 1 from raw.load_log later where later.file_name = l.file_name
-                          and later.outcome = 'loaded' and later.logged_at > l.logged_at)""", [sha]).fetchone() \
-        is not None
+        select
+            (select struct_pack(outcome, rows_loaded, rows_superseded, message, archived_as)
+             from raw.load_log where load_id = $load_id limit 1),
+            exists (select 1 from raw.load_log l where l.sha256 = $sha256 and l.outcome = 'loaded'
+                    and not exists (select 1 from raw.load_log later where later.file_name = l.file_name
+                                    and later.outcome = 'loaded' and later.logged_at > l.logged_at)),
+            exists (select 1 from raw.load_log where file_name = $file_name and outcome = 'loaded')""",
+                       {"load_id": entry.load_id, "sha256": entry.sha256, "file_name": entry.file_name}).fetchone()
 
 
 def _hold(con, fmt: Format, load_id: str | None = None) -> None:
@@ -429,9 +436,6 @@ def _supersede(con, fmt: Format, load_id: str, name: str, loaded_at: datetime) -
     """A corrected file with the same name (its rows held) replaces the earlier loads' rows for its periods and
     organisations; the replaced rows move aside (landing.superseded_<table>), marked with the load that replaced
     them."""
-    if not con.execute("select 1 from raw.load_log where file_name = ? and outcome = 'loaded' limit 1",
-                       [name]).fetchone():
-        return 0  # a file name never loaded (most are): nothing to look for in the raw table
     earlier = f"t._source_file = ? and t._load_id <> ? and t._loaded_at < ? and {_covered(fmt)}"
     params = [name, load_id, loaded_at]
     con.execute(f"insert into landing.superseded_{fmt.table} by name "
