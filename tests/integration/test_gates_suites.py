@@ -15,6 +15,7 @@ from expectations.disclosure import thresholds as disclosure_limits
 from expectations.marts import PREVIOUS, validate_contract, validate_disclosure, validate_distribution
 from expectations.raw import unique, validate_raw
 from expectations.runner import Gate
+from expectations.standing import configuration, run_or_stand
 from expectations.suites import mart_rules
 from expectations.thresholds import Envelope, load_thresholds
 from pipelines.landing import ensure_raw_tables
@@ -125,6 +126,34 @@ def test_every_ics_in_every_period_while_it_exists(con, gate):
     con.execute("update marts.dim_ics set valid_to = date '2026-02-28' where icb_code = 'QMM'")  # now it is
     assert [f.examples for f in validate_contract(con, gate, ICS_MONTHLY, RULES).failures] == [
         ("icb_code=QH8, period_month=2026-02-01, boundary_basis=current",)]
+
+
+def test_a_mart_check_is_run_again_when_anything_it_read_or_is_run_with_changed_and_only_then(con, gate):
+    con.execute(DIM_ICS)
+    months = ["2026-01-01", "2026-02-01"]
+    rates(con, months_of(["QH8"], months) + months_of(["QUE"], months))
+
+    def check(config: str = configuration(ICS_MONTHLY, RULES), everything: bool = False):
+        before = gate._validations
+        verdict = run_or_stand(con, "gx_ics_rates", "marts.ics_rates", config,
+                               lambda c: validate_contract(c, gate, ICS_MONTHLY, RULES), everything)
+        return verdict.success, gate._validations > before  # passed, and ran
+
+    assert check() == (True, True)
+    assert check() == (True, False)  # nothing changed: the verdict stands, no suite runs
+    con.execute("update marts.dim_ics set valid_to = null")  # a table the check read besides the mart
+    assert check() == (True, True)
+    assert check(configuration(ICS_MONTHLY, mart_rules("QYY"))) == (True, True)  # other rules
+    assert check(everything=True) == (True, True)
+    con.execute("update marts.ics_rates set sickness_rate = 101 where icb_code = 'QUE'")
+    assert check() == (False, True)
+    assert check() == (False, True)  # a failure is never taken as standing
+    con.execute("alter table marts.ics_rates add column note varchar")  # columns count, not only rows
+    con.execute("update marts.ics_rates set sickness_rate = 5")
+    assert check() == (True, True)
+    con.execute("alter table marts.ics_rates drop column note")
+    assert check() == (True, True)
+    assert check() == (True, False)
 
 
 def test_contract_ranges_grain_and_references(con, gate):
