@@ -9,6 +9,7 @@ again; the pipeline's full-build switch runs every check.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 from collections.abc import Callable
@@ -39,8 +40,21 @@ class Reads:
 
 
 def configuration(*parts) -> str:
-    """A fingerprint of what a check is run with, beyond the relations it reads (its code among them)."""
-    return hashlib.sha256(repr((CODE, *parts)).encode()).hexdigest()[:16]
+    """A fingerprint of what a check is run with, beyond the relations it reads (its code among them): the same in
+    every process (a set's order is not, so sets are sorted)."""
+    return hashlib.sha256(repr(_canonical((CODE, *parts))).encode()).hexdigest()[:16]
+
+
+def _canonical(value):
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return type(value).__name__, _canonical({f.name: getattr(value, f.name) for f in dataclasses.fields(value)})
+    if isinstance(value, dict):
+        return sorted((repr(k), _canonical(v)) for k, v in value.items())
+    if isinstance(value, set | frozenset):
+        return sorted(repr(_canonical(v)) for v in value)
+    if isinstance(value, list | tuple):
+        return [_canonical(v) for v in value]
+    return repr(value)
 
 
 def fingerprint(con: duckdb.DuckDBPyConnection, relation: str) -> str | None:
