@@ -379,7 +379,7 @@ def _history(con, entry: Staged) -> tuple[dict | None, bool, bool]:
 def _hold(con, fmt: Format, load_id: str | None = None) -> None:
     """The temporary table the checks read a load's rows from: empty, to receive a file's batches, checked before
     they join the raw table (the clash check reads the committed rows of the load's organisations: with the load's
-    own rows not yet committed in the raw table, that read took 23 s instead of about 4 s over the national
+    own rows not yet committed in the raw table, that read took 23 s instead of 0.5 s over the national
     absence files), or a load already in force."""
     where, params = ("where _load_id = ?", [load_id]) if load_id else ("limit 0", [])
     con.execute(f"create or replace temp table {HELD} as select * from raw.{fmt.table} {where}", params)
