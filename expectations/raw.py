@@ -27,6 +27,9 @@ import duckdb
 from .runner import EXAMPLES, Frame, Gate, Verdict
 
 PASSED = "landing.raw_gate_passed"  # per table and contract: the loads whose rows passed, and their fingerprints
+# the rows of a table (or of a group of them) as one number: a row added, removed or changed in any value changes it
+# (the raw and mart gates and the dbt build state fingerprint what they read with it)
+ROWS_HASHED = "sum(hash(*columns(*))::hugeint)"
 
 
 @dataclass(frozen=True)
@@ -195,7 +198,7 @@ def _new_loads(con: duckdb.DuckDBPyConnection, table: RawTable, everything: bool
     (gate_new_loads): (rows in the table, how many loads are new, None when every one is)."""
     con.execute(f"""create or replace temp table gate_loads as
                     select coalesce(_load_id, '') as load_id, count(*) as rows,
-                           sum(hash(*columns(*))::hugeint) as fingerprint
+                           {ROWS_HASHED} as fingerprint
                     from raw.{table.name} group by 1""")
     con.execute("create schema if not exists landing")
     con.execute(f"create table if not exists {PASSED} (table_name VARCHAR, contract VARCHAR, load_id VARCHAR, "

@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 
 from .marts import PREVIOUS
+from .raw import ROWS_HASHED
 from .runner import Verdict
 
 PASSED = "landing.mart_gate_passed"  # per check: the relations it read when it last passed, and their fingerprints
@@ -60,8 +61,7 @@ def _canonical(value):
 def fingerprint(con: duckdb.DuckDBPyConnection, relation: str) -> str | None:
     """Columns, types and rows of a relation (None when it cannot be read: it is gone)."""
     try:
-        cursor = con.execute(f"select count(*), sum(hash(*columns(*))::hugeint) from {relation}")
-        rows = cursor.fetchone()
+        rows = con.execute(f"select count(*), {ROWS_HASHED} from {relation}").fetchone()
         columns = con.execute(f"select * from {relation} limit 0").description
     except duckdb.Error:
         return None

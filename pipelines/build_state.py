@@ -29,6 +29,8 @@ from pathlib import Path
 
 import duckdb
 
+from expectations.raw import ROWS_HASHED
+
 from .settings import DBT_DIR
 
 FULL_BUILD_ENV = "WELLBEING_FULL_BUILD"
@@ -82,7 +84,7 @@ def fingerprints(con: duckdb.DuckDBPyConnection, sources: dict[str, str | None])
     state = {PROJECT: project_fingerprint()}
     for source, column in sources.items():
         month = f"date_trunc('month', \"{column}\")::date" if column else "null::date"
-        months = con.execute(f"select {month}, count(*), sum(hash(*columns(*))::hugeint) from {source} group by 1"
+        months = con.execute(f"select {month}, count(*), {ROWS_HASHED} from {source} group by 1"
                              ).fetchall()
         if column:
             state |= {f"{source}@{first_day}": f"{rows}:{total}" for first_day, rows, total in months}

@@ -247,9 +247,10 @@ def stage(home: Home, path: Path) -> Staged | None:
 
 def ingest(con: duckdb.DuckDBPyConnection, home: Home, family: str, key: bytes | None = None,
            batch_rows: int | None = None) -> list[LoadResult]:
-    """Load every file the router staged for one source family, in the order they arrived. A small file is read,
-    typed and pseudonymised in a second thread while the one before it is checked and committed (a month arrives as
-    hundreds of per-organisation files: the two halves of each load then share the machine's cores)."""
+    """Load every file the router staged for one source family, in the order they arrived. A file of up to
+    READ_AHEAD_BYTES is read, typed and pseudonymised in a second thread while the one before it is checked and
+    committed (a month arrives as hundreds of per-organisation files: the two halves of each load then share the
+    machine's cores)."""
     ensure_raw_tables(con)
     entries = _staged(home, family)
     if key is not None and any(entry.record_level for entry in entries):
@@ -265,7 +266,7 @@ def ingest(con: duckdb.DuckDBPyConnection, home: Home, family: str, key: bytes |
         ahead = read_ahead(entries[0]) if entries else None
         for i, entry in enumerate(entries):
             read, ahead = ahead, read_ahead(entries[i + 1]) if i + 1 < len(entries) else None
-            results.append(load_staged(con, home, entry, key, batch_rows, read=read, key_recorded=True))
+            results.append(load_staged(con, home, entry, key, batch_rows, read=read))
     return results
 
 
@@ -291,17 +292,21 @@ def load_file(con: duckdb.DuckDBPyConnection, home: Home, path: Path, key: bytes
     """Take one landing file now and load it (routing and loading in one call)."""
     ensure_raw_tables(con)
     staged = take(con, home, path)
-    return staged if isinstance(staged, LoadResult) else load_staged(con, home, staged, key, batch_rows)
+    if isinstance(staged, LoadResult):
+        return staged
+    if key is not None and staged.record_level:
+        record_fingerprint(con, key)
+    return load_staged(con, home, staged, key, batch_rows)
 
 
 def load_staged(con: duckdb.DuckDBPyConnection, home: Home, entry: Staged, key: bytes | None = None,
                 batch_rows: int | None = None, loaded_at: datetime | None = None,
-                replaying: bool = False, read: Future | None = None, key_recorded: bool = False) -> LoadResult:
+                replaying: bool = False, read: Future | None = None) -> LoadResult:
     """Load one staged file in one transaction: every batch, then the checks that span the whole file and the
     table; archive its bytes under its load id before committing. `replaying`: the entry is an archived load
     being rebuilt (its bytes stay where they are). `read`: the file already being read (`read_batches`), whose
-    errors surface here as they would from reading it now. `key_recorded`: the caller has recorded the key's
-    fingerprint (`record_fingerprint`) for this connection's loads."""
+    errors surface here as they would from reading it now. The caller has recorded the key's fingerprint
+    (`record_fingerprint`: ingest, load_file and rebuild do, once) before loading a record-level file."""
     fmt = BY_NAME[entry.format]
     if fmt.record_level and key is None:
         raise ValueError("record-level extracts need a pseudonymisation key")
@@ -322,8 +327,6 @@ def load_staged(con: duckdb.DuckDBPyConnection, home: Home, entry: Staged, key: 
     stored = None
     con.execute("begin transaction")
     try:
-        if fmt.record_level and not key_recorded:
-            record_fingerprint(con, key)
         fmt, batches = read.result() if read else read_batches(entry.extract(home), key,
                                                                batch_rows or configured_batch_rows())
         _hold(con, fmt)
