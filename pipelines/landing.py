@@ -364,19 +364,24 @@ def load_staged(con: duckdb.DuckDBPyConnection, home: Home, entry: Staged, key: 
 
 
 def _history(con, entry: Staged) -> tuple[dict | None, bool, bool]:
-    """What raw.load_log knows of a staged file, in one query: the outcome logged under its load id (None unless a
-    crash cut the run short after its commit); whether its bytes are those of the latest load still in force under
-    some file name (a duplicate, not a resend after a correction); whether a load of its file name is in force (most
-    names are new: nothing of theirs to supersede)."""
-    return con.execute("""
-        select
-            (select struct_pack(outcome, rows_loaded, rows_superseded, message, archived_as)
-             from raw.load_log where load_id = $load_id limit 1),
-            exists (select 1 from raw.load_log l where l.sha256 = $sha256 and l.outcome = 'loaded'
-                    and not exists (select 1 from raw.load_log later where later.file_name = l.file_name
-                                    and later.outcome = 'loaded' and later.logged_at > l.logged_at)),
-            exists (select 1 from raw.load_log where file_name = $file_name and outcome = 'loaded')""",
-                       {"load_id": entry.load_id, "sha256": entry.sha256, "file_name": entry.file_name}).fetchone()
+    """What raw.load_log knows of a staged file: the outcome logged under its load id (None unless a crash cut the
+    run short after its commit); whether its bytes are those of the latest load still in force under some file name
+    (a duplicate, not a resend after a correction); whether a load of its file name is in force (most names are
+    new: nothing of theirs to supersede). One query fetches the few rows that can tell (a new file's: none)."""
+    rows = con.execute("""
+        select load_id, file_name, sha256, outcome, rows_loaded, rows_superseded, message, archived_as, logged_at
+        from raw.load_log
+        where load_id = $load_id or (outcome = 'loaded' and (file_name = $file_name or file_name in (
+            select file_name from raw.load_log where sha256 = $sha256)))""",
+                       {"load_id": entry.load_id, "sha256": entry.sha256, "file_name": entry.file_name}).fetchall()
+    fields = ("load_id", "file_name", "sha256", "outcome", "rows_loaded", "rows_superseded", "message", "archived_as",
+              "logged_at")
+    rows = [dict(zip(fields, row, strict=True)) for row in rows]
+    logged = next((r for r in rows if r["load_id"] == entry.load_id), None)
+    loads = [r for r in rows if r["outcome"] == "loaded"]
+    latest = {name: max(r["logged_at"] for r in loads if r["file_name"] == name) for name in {r["file_name"] for r in loads}}
+    current = any(r["sha256"] == entry.sha256 and r["logged_at"] == latest[r["file_name"]] for r in loads)
+    return logged, current, entry.file_name in latest
 
 
 def _hold(con, fmt: Format, load_id: str | None = None) -> None:

@@ -22,11 +22,13 @@ from expectations.raw import (
     matching,
     not_null,
     one_of,
+    quoted,
+    sql_literal,
     unique,
 )
 
 from ..settings import DBT_DIR
-from .base import EARLIEST_DATE, LATEST_DATE, ROW, Format
+from .base import EARLIEST_DATE, LATEST_DATE, ROW, Column, Format
 from .registry import FORMATS
 
 DUCKDB_TYPES = {pl.String: "VARCHAR", pl.Float64: "DOUBLE", pl.Int64: "BIGINT", pl.Date: "DATE",
@@ -37,6 +39,15 @@ LOAD_COLUMNS = (("_load_id", "VARCHAR"), ("_source_file", "VARCHAR"), ("_source_
 SOURCES_DIR = DBT_DIR / "models" / "staging"
 
 
+def duckdb_type(dtype: pl.DataType) -> str:
+    """The DuckDB type of a column stored as the reader types it (lists of structs included)."""
+    if isinstance(dtype, pl.List):
+        return duckdb_type(dtype.inner) + "[]"
+    if isinstance(dtype, pl.Struct):
+        return "STRUCT(" + ", ".join(f"{f.name} {duckdb_type(f.dtype)}" for f in dtype.fields) + ")"
+    return DUCKDB_TYPES[dtype]
+
+
 def tables() -> dict[str, list[Format]]:
     """Every raw table, with the formats that land in it."""
     return {t: [f for f in FORMATS if f.table == t] for t in dict.fromkeys(f.table for f in FORMATS)}
@@ -44,7 +55,7 @@ def tables() -> dict[str, list[Format]]:
 
 def raw_schema(fmt: Format) -> dict[str, str]:
     """The raw table's columns and DuckDB types: the format's stored columns, then the load metadata."""
-    return {**{name: DUCKDB_TYPES[dtype] for name, dtype in fmt.stored}, **dict(LOAD_COLUMNS)}
+    return {**{name: duckdb_type(dtype) for name, dtype in fmt.stored}, **dict(LOAD_COLUMNS)}
 
 
 def _stored_columns(fmt: Format):
@@ -59,7 +70,9 @@ def format_rules(fmt: Format) -> list[RawRule]:
     for col in _stored_columns(fmt):
         if col.required and not col.nullable:
             rules.append(not_null(col.name))
-        if col.dtype in (pl.Date, pl.Datetime):
+        if isinstance(col.dtype, pl.List):
+            rules += _pair_rules(col.name, col.dtype, fmt.variable)
+        elif col.dtype in (pl.Date, pl.Datetime):
             low = col.min if isinstance(col.min, date) else EARLIEST_DATE
             high = col.max if isinstance(col.max, date) else LATEST_DATE
             rules.append(dated_within(col.name, low, high, " (a plausible date)"))
@@ -78,6 +91,24 @@ def format_rules(fmt: Format) -> list[RawRule]:
     rules += [counted(column, "rule_" + _slug(message), f"({sql})", message)
               for message, column, sql in fmt.rules if column in stored]
     rules.append(unique(fmt.key, fmt.table))
+    return rules
+
+
+def _pair_rules(column: str, dtype: pl.List, variable: Column) -> list[RawRule]:
+    """A list of (header, value) pairs holding a format's variable columns (the answers of a respondent): every
+    header is one the variable matches and appears once, every value is within the variable's bounds."""
+    name, value = (f.name for f in dtype.inner.fields)
+    names, each = (f"list_transform({quoted(column)}, lambda pair: pair.{field})" for field in (name, value))
+    rules = [counted(column, f"unexpected_{name}", f"not list_bool_and(list_transform({names}, lambda n: "
+                                                  f"regexp_full_match(n, {sql_literal(variable.name)})))",
+                     f"every {name} matches {variable.name}"),
+             counted(column, f"repeated_{name}", f"len({names}) <> len(list_distinct({names}))", f"every {name} once")]
+    if variable.min is not None:
+        rules.append(counted(column, f"{value}__min", f"list_min({each}) < {variable.min}",
+                             f"every {value} at least {variable.min:g} (the format's bound)"))
+    if variable.max is not None:
+        rules.append(counted(column, f"{value}__max", f"list_max({each}) > {variable.max}",
+                             f"every {value} at most {variable.max:g} (the format's bound)"))
     return rules
 
 
@@ -103,7 +134,7 @@ def source_columns(table: str) -> list[dict]:
             if value is not None:
                 contract[name] = list(value) if isinstance(value, tuple) else \
                     value.isoformat() if isinstance(value, date) else value
-        columns.append({"name": col.name, "data_type": DUCKDB_TYPES[col.dtype].lower(), "meta": contract})
+        columns.append({"name": col.name, "data_type": duckdb_type(col.dtype).lower(), "meta": contract})
     if any(c.privacy == "age_band" for c in formats[0].columns):
         columns.append({"name": "age_band", "data_type": "varchar",
                         "meta": {"required": False, "privacy": "age band of the date of birth at the row's period"}})

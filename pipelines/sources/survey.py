@@ -1,5 +1,5 @@
 """NHS Staff Survey: organisation results (the project's long form; wide exports through a column map, see
-survey_map.py) and respondent-level files (record level, loaded long: one row per respondent x question)."""
+survey_map.py) and respondent-level files (record level: one row per respondent, the answers in one list)."""
 from __future__ import annotations
 
 import polars as pl
@@ -45,12 +45,19 @@ _RESPONDENT_COLUMNS = (
 )
 
 
-def respondents_long(df: pl.DataFrame) -> pl.DataFrame:
-    """One row per respondent x answered question: the question columns differ by year, the table does not."""
+# a respondent's answered questions, in the file's column order: the questions differ by year, the table does not
+# (one row per respondent rather than per answer: a twelfth of the rows to write, check and keep)
+ANSWERS = pl.List(pl.Struct({"question_code": pl.String, "answer_code": pl.Int64}))
+
+
+def respondents_answers(df: pl.DataFrame) -> pl.DataFrame:
+    """One row per respondent; `answers` holds (question_code, answer_code) for each question answered."""
     fixed = [ROW, *(c.name for c in _RESPONDENT_COLUMNS)]
     questions = [c for c in df.columns if c not in fixed]
-    return (df.unpivot(index=fixed, on=questions, variable_name="question_code", value_name="answer_code")
-            .drop_nulls("answer_code"))
+    pairs = [pl.struct(pl.lit(q).alias("question_code"), pl.col(q).alias("answer_code")) for q in questions]
+    answered = pl.element().struct.field("answer_code").is_not_null()
+    answers = pl.concat_list(pairs).list.eval(pl.element().filter(answered)) if pairs else pl.lit([], ANSWERS)
+    return df.select(*fixed, answers.cast(ANSWERS).alias("answers"))
 
 
 SURVEY_RESPONDENTS = Format(
@@ -58,14 +65,14 @@ SURVEY_RESPONDENTS = Format(
     family="survey",
     table="survey_responses",
     description="NHS Staff Survey respondent-level file (one row per respondent, one column per question code "
-                "of that year), loaded as one row per respondent x answered question",
+                "of that year), loaded as one row per respondent with the answered questions in a list",
     record_level=True,
     columns=_RESPONDENT_COLUMNS,
     # answers are coded as the questionnaire numbers its options (1..5 agree/frequency scales, 1 yes 2 no)
     variable=Column(QUESTION_CODE, pl.Int64, min=1, max=9),
-    reshape=respondents_long,
-    output=(*_RESPONDENT_COLUMNS, Column("question_code", pl.String), Column("answer_code", pl.Int64)),
-    key=("survey_year", "org_code", "respondent_id", "question_code"),
+    reshape=respondents_answers,
+    output=(*_RESPONDENT_COLUMNS, Column("answers", ANSWERS)),
+    key=("survey_year", "org_code", "respondent_id"),
     period="survey_year",
     org="org_code",
 )

@@ -91,16 +91,17 @@ def test_a_map_with_an_unknown_measure_names_the_map_and_the_entry(tmp_path):
         map_format(path)
 
 
-def test_respondent_files_load_long_whatever_the_year_s_question_codes(tmp_path):
+def test_respondent_files_load_one_row_per_respondent_with_their_answers_whatever_the_year_s_questions(tmp_path):
     fmt, y2024 = read_extract(write_sample(tmp_path, "survey_respondents"), KEY)
     text_2021 = SAMPLES["survey_respondents"][1].replace("q20a", "q17a").replace(",2024,", ",2021,")
     _, y2021 = read_extract(write_sample(tmp_path, "survey_respondents", text_2021, "respondents_2021.csv"), KEY)
     assert fmt.table == "survey_responses"
-    assert sorted(y2024["question_code"].unique()) == ["q11c", "q12a", "q12b", "q20a"]
-    assert sorted(y2021["question_code"].unique()) == ["q11c", "q12a", "q12b", "q17a"]
-    assert y2024.height == 7  # 8 cells, one unanswered
-    assert y2024.columns == y2021.columns
-    assert y2024.filter(pl.col("question_code") == "q12b")["answer_code"].to_list() == [5, 3]
+    assert y2024.columns == y2021.columns and y2024.height == 2
+    answers_2024, answers_2021 = (df.explode("answers").unnest("answers") for df in (y2024, y2021))
+    assert sorted(answers_2024["question_code"].unique()) == ["q11c", "q12a", "q12b", "q20a"]
+    assert sorted(answers_2021["question_code"].unique()) == ["q11c", "q12a", "q12b", "q17a"]
+    assert answers_2024.height == 7  # 8 cells, one unanswered
+    assert answers_2024.filter(pl.col("question_code") == "q12b")["answer_code"].to_list() == [5, 3]
 
 
 def test_a_respondent_answer_outside_the_codes_names_row_and_question(tmp_path):
