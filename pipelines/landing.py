@@ -107,9 +107,15 @@ def private_dir(folder: Path) -> Path:
     return folder
 
 
+class RawSchemaOutdated(RuntimeError):
+    """A raw table holds columns of another shape than this release stores: the warehouse needs a rebuild."""
+
+
 def ensure_raw_tables(con: duckdb.DuckDBPyConnection, formats: tuple[Format, ...] = FORMATS) -> None:
     """Every raw table exists (empty until a file arrives), so dbt sources always resolve; superseded rows have
-    a table aside for each, in schema `landing`."""
+    a table aside for each, in schema `landing`. A column added to a format since the table was made is added to
+    it; a table whose columns this release stores otherwise (a warehouse of an earlier release) stops the load
+    before anything changes."""
     con.execute("create schema if not exists raw")
     con.execute("create schema if not exists landing")
     con.execute("""
@@ -117,13 +123,27 @@ def ensure_raw_tables(con: duckdb.DuckDBPyConnection, formats: tuple[Format, ...
             load_id VARCHAR, file_name VARCHAR, sha256 VARCHAR, format VARCHAR, family VARCHAR,
             outcome VARCHAR, rows_read BIGINT, rows_loaded BIGINT, rows_superseded BIGINT,
             message VARCHAR, archived_as VARCHAR, logged_at TIMESTAMP)""")
+    existing: dict[str, dict[str, str]] = {}
+    for table, column, dtype in con.execute("""
+            select table_schema || '.' || table_name, column_name, data_type from information_schema.columns
+            where table_catalog = current_database() and table_schema in ('raw', 'landing')""").fetchall():
+        existing.setdefault(table, {})[column] = dtype
     for fmt in formats:
         schema = raw_schema(fmt)
-        for table, extra in ((f"raw.{fmt.table}", ""), (f"landing.superseded_{fmt.table}", ", _superseded_by VARCHAR")):
-            cols = ", ".join(f'"{name}" {dtype}' for name, dtype in schema.items())
-            con.execute(f"create table if not exists {table} ({cols}{extra})")
-            for name, dtype in schema.items():  # a warehouse built before a column was added to the format
-                con.execute(f'alter table {table} add column if not exists "{name}" {dtype}')
+        for table, extra in ((f"raw.{fmt.table}", {}), (f"landing.superseded_{fmt.table}", {"_superseded_by": "VARCHAR"})):
+            wanted, found = {**schema, **extra}, existing.get(table)
+            if found is None:
+                cols = ", ".join(f'"{name}" {dtype}' for name, dtype in wanted.items())
+                con.execute(f"create table {table} ({cols})")
+                continue
+            differ = sorted(c for c in found if wanted.get(c, found[c]) != found[c] or c not in wanted)
+            if differ:
+                raise RawSchemaOutdated(
+                    f"{table} was made by an earlier release: its column {differ[0]} is {found[differ[0]]}, this "
+                    f"release stores {wanted.get(differ[0], 'no such column')}; nothing was loaded. Rebuild the "
+                    "warehouse from archive/ with `wellbeing rebuild`.")
+            for name in (c for c in wanted if c not in found):  # a column added to the format since
+                con.execute(f'alter table {table} add column "{name}" {wanted[name]}')
 
 
 def configured_batch_rows() -> int:

@@ -15,6 +15,8 @@ from datetime import date
 import polars as pl
 
 ROW = "_source_row"
+# a keyed pseudonym as stored: the first 64 bits of an HMAC-SHA256 of the identifier (privacy.py)
+PSEUDONYM = pl.UInt64
 # Cells meaning "no value" in every published format (PROVENANCE: the survey export writes a literal NA).
 NULL_MARKERS = ("", "NA")
 # Plausible dates for any extract: nothing in the NHS data predates the NHS (5 July 1948) or lies past 2100.
@@ -118,8 +120,10 @@ class Format:
 
     @property
     def stored(self) -> tuple[tuple[str, pl.DataType], ...]:
-        """The raw table's columns (before the load metadata): dates of birth are stored as age bands."""
-        return tuple(("age_band", pl.String) if c.privacy == "age_band" else (c.name, c.dtype)
+        """The raw table's columns (before the load metadata): dates of birth are stored as age bands, identifiers
+        as pseudonyms."""
+        return tuple(("age_band", pl.String) if c.privacy == "age_band"
+                     else (c.name, PSEUDONYM) if c.privacy == "pseudonymise" else (c.name, c.dtype)
                      for c in (self.output or self.columns))
 
 

@@ -31,8 +31,8 @@ from ..settings import DBT_DIR
 from .base import EARLIEST_DATE, LATEST_DATE, ROW, Column, Format
 from .registry import FORMATS
 
-DUCKDB_TYPES = {pl.String: "VARCHAR", pl.Float64: "DOUBLE", pl.Int64: "BIGINT", pl.Date: "DATE",
-                pl.Datetime: "TIMESTAMP", pl.Boolean: "BOOLEAN"}
+DUCKDB_TYPES = {pl.String: "VARCHAR", pl.Float64: "DOUBLE", pl.Int64: "BIGINT", pl.UInt64: "UBIGINT",
+                pl.Date: "DATE", pl.Datetime: "TIMESTAMP", pl.Boolean: "BOOLEAN"}
 # load metadata on every raw row: which load, which file (as it arrived), its hash, when, and the line in it
 LOAD_COLUMNS = (("_load_id", "VARCHAR"), ("_source_file", "VARCHAR"), ("_source_sha256", "VARCHAR"),
                 ("_loaded_at", "TIMESTAMP"), (ROW, "BIGINT"))
@@ -134,7 +134,8 @@ def source_columns(table: str) -> list[dict]:
             if value is not None:
                 contract[name] = list(value) if isinstance(value, tuple) else \
                     value.isoformat() if isinstance(value, date) else value
-        columns.append({"name": col.name, "data_type": duckdb_type(col.dtype).lower(), "meta": contract})
+        stored = dict(formats[0].stored)[col.name]
+        columns.append({"name": col.name, "data_type": duckdb_type(stored).lower(), "meta": contract})
     if any(c.privacy == "age_band" for c in formats[0].columns):
         columns.append({"name": "age_band", "data_type": "varchar",
                         "meta": {"required": False, "privacy": "age band of the date of birth at the row's period"}})

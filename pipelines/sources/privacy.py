@@ -6,16 +6,18 @@ import hmac
 
 import polars as pl
 
-from .base import Format
+from .base import PSEUDONYM, Format
 
 AGE_BANDS = ((0, 20, "under 20"), (20, 30, "20-29"), (30, 40, "30-39"), (40, 50, "40-49"),
              (50, 60, "50-59"), (60, 200, "60 and over"))
-PSEUDONYM_HEX_DIGITS = 20  # 80 bits: no collisions at NHS scale
+# 64 bits: two of 3 million identifiers share a pseudonym with a chance of about 1 in 4 million (n^2 / 2^65); as a
+# number the warehouse stores, compares and hashes it several times faster than as text
+PSEUDONYM_BYTES = 8
 
 
-def pseudonym(value: str, key: bytes) -> str:
-    """HMAC-SHA256 of the identifier (standard library), truncated to 20 hex digits."""
-    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()[:PSEUDONYM_HEX_DIGITS]
+def pseudonym(value: str, key: bytes) -> int:
+    """HMAC-SHA256 of the identifier (standard library), its first 64 bits as an unsigned number."""
+    return int.from_bytes(hmac.new(key, value.encode(), hashlib.sha256).digest()[:PSEUDONYM_BYTES], "big")
 
 
 def pseudonyms(values: pl.Series, key: bytes) -> pl.Series:
@@ -23,13 +25,13 @@ def pseudonyms(values: pl.Series, key: bytes) -> pl.Series:
     the keyed state is built once and copied per value."""
     keyed = hmac.new(key, digestmod=hashlib.sha256)
 
-    def one(value: str) -> str:
+    def one(value: str) -> int:
         h = keyed.copy()
         h.update(value.encode())
-        return h.hexdigest()[:PSEUDONYM_HEX_DIGITS]
+        return int.from_bytes(h.digest()[:PSEUDONYM_BYTES], "big")
 
     return pl.Series(values.name, [None if v is None else one(v) for v in values.cast(pl.String).to_list()],
-                     dtype=pl.String)
+                     dtype=PSEUDONYM)
 
 
 def age_band(age: pl.Expr) -> pl.Expr:

@@ -7,7 +7,7 @@ import time
 import duckdb
 import pytest
 
-from pipelines.landing import ensure_raw_tables, ingest, load_file, route, staged_families
+from pipelines.landing import RawSchemaOutdated, ensure_raw_tables, ingest, load_file, route, staged_families
 from pipelines.settings import Home
 from pipelines.sources.privacy import pseudonym
 from tests.fixtures.samples import SAMPLES, write_sample
@@ -70,6 +70,30 @@ def test_identifiers_never_reach_the_warehouse(warehouse):
     columns = [c for (c,) in con.execute("select column_name from information_schema.columns "
                                          "where table_name = 'staff_in_post'").fetchall()]
     assert "date_of_birth" not in columns and "age_band" in columns
+
+
+@pytest.mark.parametrize("outdated", [
+    "alter table raw.staff_in_post alter employee_id type varchar",  # pseudonyms stored as text before
+    "alter table raw.survey_responses add column question_code varchar",  # answers stored one per row before
+    "alter table landing.superseded_leavers alter employee_id type varchar",
+])
+def test_a_warehouse_of_an_earlier_release_is_not_loaded_into_until_it_is_rebuilt(warehouse, outdated):
+    home, con = warehouse
+    con.execute(outdated)
+    path = write_sample(home.landing, "staff_in_post")
+    with pytest.raises(RawSchemaOutdated, match=r"(raw|landing)\.\w+ was made by an earlier release: its column "
+                                                r"(employee_id|question_code) .*`wellbeing rebuild`"):
+        load_file(con, home, path, KEY)
+    assert path.exists() and count(con, "staff_in_post") == 0
+    assert con.execute("select count(*) from raw.load_log").fetchone()[0] == 0
+
+
+def test_a_column_added_to_a_format_since_the_table_was_made_is_added(warehouse):
+    home, con = warehouse
+    con.execute("alter table raw.staff_in_post drop column age_band")
+    ensure_raw_tables(con)
+    assert load_file(con, home, write_sample(home.landing, "staff_in_post"), KEY).outcome == "loaded"
+    assert con.execute("select count(age_band) from raw.staff_in_post").fetchone()[0] == count(con, "staff_in_post")
 
 
 def test_a_record_level_file_without_a_key_stays_staged_and_changes_nothing(warehouse):

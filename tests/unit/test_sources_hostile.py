@@ -121,14 +121,14 @@ def test_a_record_level_file_never_quotes_a_field_in_a_rejection(tmp_path):
 @pytest.mark.parametrize("key", [b"k", b"x" * 100, "clé".encode()])
 def test_bulk_pseudonyms_are_the_standard_library_hmac_of_each_value(key):
     values = pl.Series(["10001", "10001-2", "é", "", None])
-    expected = [hmac.new(key, v.encode(), hashlib.sha256).hexdigest()[:20] for v in values.to_list()[:-1]]
+    expected = [int(hmac.new(key, v.encode(), hashlib.sha256).hexdigest()[:16], 16) for v in values.to_list()[:-1]]
     assert pseudonyms(values, key).to_list() == [*expected, None]
     assert [pseudonym(v, key) for v in values.to_list()[:-1]] == expected
 
 
-def test_pseudonyms_equal_those_of_the_earlier_hand_built_hmac_so_warehouses_stay_joinable():
-    # computed by the DuckDB ipad/opad implementation this replaced, for this key
+def test_pseudonyms_are_the_first_64_bits_of_the_earlier_hand_built_hmac():
+    # the leading hex digits of the DuckDB ipad/opad implementation this replaced, for this key
     key = b"landing-golden-key-0123456789abcdef0123456789"
     assert pseudonyms(pl.Series(["10001", "10002-2", "500001", "é"]), key).to_list() == [
-        "ba6c81f05eb4270be433", "252d13a5cd3f599a480b", "1ada51ea35bb4201d66e", "d2439edb365735d478db"]
-    assert pseudonym("10001", b"x" * 100) == "156a01b51209cd3a23ce"  # a key longer than SHA-256's block
+        int(h, 16) for h in ("ba6c81f05eb4270b", "252d13a5cd3f599a", "1ada51ea35bb4201", "d2439edb365735d4")]
+    assert pseudonym("10001", b"x" * 100) == 0x156a01b51209cd3a  # a key longer than SHA-256's block

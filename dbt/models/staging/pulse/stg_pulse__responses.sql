@@ -4,7 +4,7 @@ with source as (
 
 renamed as (
     select
-        {{ pseudonym_key('response_id') }} as response_pid,
+        response_id as response_pid,
         org_code,
         team_id,
         submitted_at,

@@ -23,7 +23,7 @@ renamed as (
     select
         answers.survey_year,
         answers.org_code,
-        {{ pseudonym_key('answers.respondent_id') }} as respondent_pid,
+        answers.respondent_id as respondent_pid,
         answers.occupation_group,
         answers.weight,
         crosswalk.item_key,

@@ -4,7 +4,7 @@ with source as (
 
 renamed as (
     select
-        {{ pseudonym_key('employee_id') }} as employee_pid,
+        employee_id as employee_pid,
         org_code,
         staff_group,
         leave_date,

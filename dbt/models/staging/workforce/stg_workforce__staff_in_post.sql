@@ -4,8 +4,8 @@ with source as (
 
 renamed as (
     select
-        {{ pseudonym_key('employee_id') }} as employee_pid,
-        {{ pseudonym_key('assignment_id') }} as assignment_pid,
+        employee_id as employee_pid,
+        assignment_id as assignment_pid,
         org_code,
         staff_group,
         occupation_code,
