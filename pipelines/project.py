@@ -29,7 +29,6 @@ def dbt_command(*args: str) -> list[str]:
             "--project-dir", str(DBT_DIR)]
 
 
-def in_home(home: Home, **more_vars) -> list[str]:
-    """dbt arguments that point a command at the home's build database (dbt/profiles.yml reads the var), with any
-    other vars of the command (dbt takes them all in one --vars)."""
-    return ["--vars", json.dumps({"build_db": str(home.build_db), **more_vars})]
+def in_home(home: Home) -> list[str]:
+    """dbt arguments that point a command at the home's build database (dbt/profiles.yml reads the var)."""
+    return ["--vars", json.dumps({"build_db": str(home.build_db)})]

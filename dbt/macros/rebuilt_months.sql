@@ -1,9 +1,11 @@
 {#
   Incremental models by month (pipelines/build_state.py). After a new or corrected month the pipeline passes, in
-  the var rebuild_from, the first month each incremental model must rebuild: the earliest month whose raw rows
-  changed upstream of it. The model deletes its rows from that month on (pre-hook) and inserts them again from
-  its inputs of those months. With no month given (a full refresh, a first build, dbt run by hand) every month is
-  rebuilt.
+  the environment variable WELLBEING_REBUILD_FROM (JSON: model -> month), the first month each incremental model
+  must rebuild: the earliest month whose raw rows changed upstream of it. The model deletes its rows from that
+  month on (pre-hook) and inserts them again from its inputs of those months. With no month given (a full
+  refresh, a first build, dbt run by hand) every month is rebuilt. An environment variable, not a dbt var: dbt
+  parses the whole project again whenever a var changes (2 s of a new month), and it reads this one only as a
+  model runs, never while parsing.
 #}
 {% macro rebuilt_months(column) -%}
     {%- set since = rebuild_since() -%}
@@ -31,7 +33,7 @@
 {%- endmacro %}
 
 {% macro rebuild_since() -%}
-    {{ return(var('rebuild_from', {}).get(model.name) if is_incremental() else none) }}
+    {{ return(fromjson(env_var('WELLBEING_REBUILD_FROM', '{}')).get(model.name) if is_incremental() else none) }}
 {%- endmacro %}
 
 {% macro delete_rebuilt_months(column) -%}

@@ -1,5 +1,8 @@
 """dbt build as Dagster assets: every model, seed and test; tests gate downstream models."""
-from collections.abc import Mapping
+import json
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import dagster as dg
@@ -12,6 +15,8 @@ from ..faults import fault_point
 from ..project import dbt_project, ensure_manifest, in_home
 from ..settings import Home
 from .resources import DbtCore, HomeResource
+
+REBUILD_FROM_ENV = "WELLBEING_REBUILD_FROM"  # read by dbt/macros/rebuilt_months.sql
 
 
 class Translator(DagsterDbtTranslator):
@@ -26,14 +31,13 @@ class Translator(DagsterDbtTranslator):
 
 def dbt_build_args(home: Home, plan: build_state.Plan) -> list[str]:
     """Models, seeds and data tests in the home's build database, as the `plan` says (pipelines/build_state.py):
-    all but its unchanged nodes, incremental models from the months it gives. dbt
+    all but its unchanged nodes (incremental models rebuild from the months `rebuilt_months_env` gives them). dbt
     unit tests check the SQL, not the data: they run in the test suite (tests/unit/test_dbt_unit_tests.py), not on
     every scheduled run. dbt's own log file keeps warnings and errors: each node's progress is in the Dagster
     run's events, and writing it again at debug level cost about 1 of a tiny build's 14 CPU-seconds."""
-    args = ["build", "--exclude-resource-type", "unit_test", "--log-level-file", "warn"]
+    args = ["build", "--exclude-resource-type", "unit_test", "--log-level-file", "warn", *in_home(home)]
     if plan.full:
-        return [*args, "--full-refresh", *in_home(home)]
-    args += in_home(home, rebuild_from=plan.rebuild_from)
+        return [*args, "--full-refresh"]
     # named one by one; "empty" keeps dbt from also dropping a test of a rebuilt model that reads a kept one
     return args + (["--exclude", " ".join(plan.unchanged), "--indirect-selection", "empty"] if plan.unchanged else [])
 
@@ -57,8 +61,9 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCore, home: HomeResour
     if plan.rebuild_from:
         context.log.info("incremental models rebuilding from a month: " + ", ".join(
             f"{model} from {month or 'the first month'}" for model, month in sorted(plan.rebuild_from.items())))
-    invocation = dbt.cli(dbt_build_args(home.home, plan), context=context, target_path=target,
-                         raise_on_error=False)
+    with rebuilt_months_env(plan):
+        invocation = dbt.cli(dbt_build_args(home.home, plan), context=context, target_path=target,
+                             raise_on_error=False)
     for event in invocation.stream():
         yield event
         fault_point("dbt_build")
@@ -69,6 +74,17 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCore, home: HomeResour
     if whole:
         with home.build_database() as con:
             build_state.record(con, plan.state)
+
+
+@contextmanager
+def rebuilt_months_env(plan: build_state.Plan) -> Iterator[None]:
+    """The first month each incremental model rebuilds, where dbt/macros/rebuilt_months.sql reads it, for the dbt
+    process started inside the block (dagster-dbt passes it this process's environment)."""
+    os.environ[REBUILD_FROM_ENV] = json.dumps(plan.rebuild_from)
+    try:
+        yield
+    finally:
+        del os.environ[REBUILD_FROM_ENV]
 
 
 class DbtBuildFailed(Exception):

@@ -25,6 +25,7 @@ from pipelines.landing import ensure_raw_tables
 from pipelines.project import dbt_project
 from pipelines.sources.contract import raw_table
 from pipelines.sources.sickness import SICKNESS_ORG
+from pipelines.sources.survey import SURVEY_RESPONDENTS
 from tests.fixtures.warehouse import dbt
 
 RULES = mart_rules("QZZ")
@@ -267,6 +268,26 @@ def test_raw_suite_checks_schema_and_ranges(con, gate):
     con.execute("alter table raw.sickness_org alter fte_days_lost type varchar")
     [schema] = validate_raw(con, gate, raw_table("sickness_org")).failures
     assert schema.column == "(schema)" and "column_name=fte_days_lost" in schema.examples[0]
+
+
+def test_the_raw_gate_checks_every_answer_in_a_respondent_s_list(con, gate):
+    ensure_raw_tables(con, (SURVEY_RESPONDENTS,))
+    answers = ("[{'question_code': 'q11c', 'answer_code': 3}, {'question_code': 'q12a', 'answer_code': 5}]",
+               "[{'question_code': 'q11c', 'answer_code': 12}]",  # above the questionnaire's codes
+               "[{'question_code': 'q11c', 'answer_code': 0}]",  # below them
+               "[{'question_code': 'q11c', 'answer_code': 1}, {'question_code': 'q11c', 'answer_code': 2}]",
+               "[{'question_code': 'Q11C', 'answer_code': 1}]",  # not a question column's name
+               "[]")  # answered nothing: a respondent all the same
+    con.execute("insert into raw.survey_responses values " + ", ".join(
+        f"({row}, 'RJ1', 2024, 'Nurses', null, {a}, 'load', 'r.csv', 'sha', now(), {row})"
+        for row, a in enumerate(answers, start=2)))
+    failed = {f.statistic.removeprefix("answers__"): f.examples for f in validate_raw(con, gate, raw_table(
+        "survey_responses")).failures}
+    assert failed == {"answer_code__max": ("r.csv row 3: answers=[{'question_code': 'q11c', 'answer_code': 12}]",),
+                      "answer_code__min": ("r.csv row 4: answers=[{'question_code': 'q11c', 'answer_code': 0}]",),
+                      "repeated_question_code": ("r.csv row 5: answers=[{'question_code': 'q11c', 'answer_code': 1}, "
+                                                 "{'question_code': 'q11c', 'answer_code': 2}]",),
+                      "unexpected_question_code": ("r.csv row 6: answers=[{'question_code': 'Q11C', 'answer_code': 1}]",)}
 
 
 def test_raw_uniqueness_is_counted_by_hash_and_confirmed_exactly(con, gate):
