@@ -205,12 +205,13 @@ def typed(df: pl.DataFrame, fmt: Format, file: str) -> pl.DataFrame:
         present += [Column(c, fmt.variable.dtype, required=False, nullable=True, min=fmt.variable.min,
                            max=fmt.variable.max) for c in df.columns if c != ROW and pattern.fullmatch(c)]
     missing = [c for c in fmt.columns if c.source not in df.columns]
-    exprs = []
+    cleaned = []
     for col in present:
         raw = pl.col(col.source).str.strip_chars()
-        raw = pl.when(raw.is_in(NULL_MARKERS)).then(None).otherwise(raw)
-        exprs += [raw.alias(f"__raw_{col.name}"), _cast(col, raw).alias(col.name)]
-    out = df.select(pl.col(ROW), *exprs)
+        cleaned.append(pl.when(raw.is_in(NULL_MARKERS)).then(None).otherwise(raw).alias(f"__raw_{col.name}"))
+    # cleaned first, then cast from the cleaned column (inlined, the cleaning ran again inside every cast)
+    out = df.select(pl.col(ROW), *cleaned).with_columns(_cast(col, pl.col(f"__raw_{col.name}")).alias(col.name)
+                                                        for col in present)
     _check_columns(out, present, file, fmt.record_level)
     out = out.select(ROW, *[c.name for c in present],
                      *[pl.lit(None, dtype=c.dtype).alias(c.name) for c in missing])
