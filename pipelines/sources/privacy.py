@@ -17,7 +17,7 @@ PSEUDONYM_BYTES = 8
 
 def pseudonym(value: str, key: bytes) -> int:
     """HMAC-SHA256 of the identifier (standard library), its first 64 bits as an unsigned number."""
-    return int.from_bytes(hmac.new(key, value.encode(), hashlib.sha256).digest()[:PSEUDONYM_BYTES], "big")
+    return pseudonyms(pl.Series([value]), key)[0]
 
 
 def pseudonyms(values: pl.Series, key: bytes) -> pl.Series:
