@@ -45,7 +45,7 @@ SETTLE_ENV = "WELLBEING_SETTLE_SECONDS"
 DEFAULT_SETTLE_SECONDS = 5.0
 BY_NAME = {f.name: f for f in FORMATS}
 PRIVATE_DIR, PRIVATE_FILE = 0o700, 0o600
-HELD = "held_load"  # a temporary table: the rows of the load being checked
+HELD = "held_load"  # a temporary table: what the in-load checks read of the load being checked
 
 
 @dataclass(frozen=True)
@@ -279,7 +279,7 @@ def ingest(con: duckdb.DuckDBPyConnection, home: Home, family: str, key: bytes |
     results = []
     with ThreadPoolExecutor(max_workers=1) as reader:
         def read_ahead(entry: Staged) -> Future | None:
-            if (home.root / entry.data).stat().st_size > READ_AHEAD_BYTES:
+            if not _small(home, entry):
                 return None  # a large file is read in batches inside its load, its memory bounded
             return reader.submit(lambda: _whole(read_batches(entry.extract(home), key, rows)))
 
@@ -349,15 +349,26 @@ def load_staged(con: duckdb.DuckDBPyConnection, home: Home, entry: Staged, key: 
     try:
         fmt, batches = read.result() if read else read_batches(entry.extract(home), key,
                                                                batch_rows or configured_batch_rows())
-        _hold(con, fmt)
-        rows, note = 0, ""
+        # a small file's rows stay in memory while its checks read the key columns held; a large file's rows
+        # wait whole in the held table (its batches are not kept), then move into the raw table
+        small = _small(home, entry)
+        _hold(con, fmt, whole_rows=not small)
+        rows, note, kept = 0, "", []
         for df in batches:
             note = note or load_note(fmt, df)
-            rows += _insert(con, df, entry, loaded_at)
+            rows += df.height
+            if small:
+                _insert(con, HELD, df.select(_held_columns(fmt)))
+                kept.append(_stamped(df, entry, loaded_at))
+            else:
+                _insert(con, HELD, _stamped(df, entry, loaded_at))
         _check_unique_in_load(con, fmt, entry.file_name)
         superseded = _supersede(con, fmt, entry.load_id, entry.file_name, loaded_at) if resent else 0
         _check_not_loaded_elsewhere(con, fmt, entry.load_id, entry.file_name)
-        con.execute(f"insert into raw.{fmt.table} select * from {HELD}")
+        if not small:
+            con.execute(f"insert into raw.{fmt.table} select * from {HELD}")
+        for stamped in kept:
+            _insert(con, f"raw.{fmt.table}", stamped)
         con.execute(f"drop table {HELD}")
         result = LoadResult(entry.file_name, entry.sha256, fmt.name, fmt.family, "loaded", rows, rows, superseded,
                             f"{entry.file_name}: loaded {rows} rows into raw.{fmt.table}" + note
@@ -404,22 +415,36 @@ def _history(con, entry: Staged) -> tuple[dict | None, bool, bool]:
     return logged, current, entry.file_name in latest
 
 
-def _hold(con, fmt: Format, load_id: str | None = None) -> None:
-    """The temporary table the checks read a load's rows from: empty, to receive a file's batches, checked before
-    they join the raw table (the clash check reads the committed rows of the load's organisations: with the load's
-    own rows not yet committed in the raw table, that read took 23 s instead of 0.5 s over the national
-    absence files), or a load already in force."""
+def _small(home: Home, entry: Staged) -> bool:
+    """A file read whole (and ahead of its load); a larger one is read in batches, its memory bounded."""
+    return (home.root / entry.data).stat().st_size <= READ_AHEAD_BYTES
+
+
+def _held_columns(fmt: Format) -> tuple[str, ...]:
+    """What the in-load checks read: each row's line, key, period and organisation."""
+    return tuple(dict.fromkeys(c for c in (ROW, *fmt.key, fmt.period, fmt.org) if c))
+
+
+def _hold(con, fmt: Format, load_id: str | None = None, whole_rows: bool = False) -> None:
+    """The temporary table the checks read a load from, before its rows join the raw table (the clash check reads
+    the committed rows of the load's organisations: with the load's own rows not yet committed in the raw table,
+    that read took 23 s instead of 0.5 s over the national absence files): empty, to receive a file's batches
+    (`whole_rows`: every column, for a file whose batches are not kept), or a load already in force."""
     where, params = ("where _load_id = ?", [load_id]) if load_id else ("limit 0", [])
-    con.execute(f"create or replace temp table {HELD} as select * from raw.{fmt.table} {where}", params)
+    columns = "*" if whole_rows else ", ".join(f'"{c}"' for c in _held_columns(fmt))
+    con.execute(f"create or replace temp table {HELD} as select {columns} from raw.{fmt.table} {where}", params)
 
 
-def _insert(con, df: pl.DataFrame, entry: Staged, loaded_at: datetime) -> int:
-    rows = df.with_columns(pl.lit(entry.load_id).alias("_load_id"), pl.lit(entry.file_name).alias("_source_file"),
+def _stamped(df: pl.DataFrame, entry: Staged, loaded_at: datetime) -> pl.DataFrame:
+    """A batch with the load's provenance columns."""
+    return df.with_columns(pl.lit(entry.load_id).alias("_load_id"), pl.lit(entry.file_name).alias("_source_file"),
                            pl.lit(entry.sha256).alias("_source_sha256"), pl.lit(loaded_at).alias("_loaded_at"))
-    con.register("batch", rows.to_arrow())
-    con.execute(f"insert into {HELD} by name select * from batch")
+
+
+def _insert(con, table: str, df: pl.DataFrame) -> None:
+    con.register("batch", df.to_arrow())
+    con.execute(f"insert into {table} by name select * from batch")
     con.unregister("batch")
-    return df.height
 
 
 def _same_key(fmt: Format, a: str, b: str) -> str:

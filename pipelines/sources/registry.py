@@ -214,14 +214,13 @@ def _csv_batches(extract: Extract, fmt: Format, header: list[str], key: bytes | 
                  batch_rows: int | None) -> Iterator[pl.DataFrame]:
     file = extract.name
     with _as_utf8(extract) as source:
-        _check_field_counts(source, len(header), file)
         lazy = pl.scan_csv(source, has_header=True, infer_schema=False)
         lazy = lazy.rename(normalise_header).with_row_index(ROW, offset=2).with_columns(pl.col(ROW).cast(pl.Int64))
         try:
             frames = iter(lazy.collect_batches(chunk_size=batch_rows)) if batch_rows else iter([lazy.collect()])
         except pl.exceptions.PolarsError as err:
             raise _unreadable(source, file, header, fmt, err) from None
-        any_rows = False
+        any_rows, counted = False, False
         while True:
             try:
                 frame = next(frames, None)
@@ -229,6 +228,11 @@ def _csv_batches(extract: Extract, fmt: Format, header: list[str], key: bytes | 
                 raise _unreadable(source, file, header, fmt, err) from None
             if frame is None:
                 break
+            # the parser rejects a row with too many fields but pads a short one with nulls: only a row whose last
+            # field is empty can be short, so only then are the file's rows counted (once), before any is typed
+            if not counted and frame.get_column(header[-1]).has_nulls():
+                _check_field_counts(source, len(header), file)
+                counted = True
             frame = drop_blank_rows(frame)
             if frame.height:
                 any_rows = True
@@ -238,8 +242,10 @@ def _csv_batches(extract: Extract, fmt: Format, header: list[str], key: bytes | 
 
 
 def _unreadable(source: Path, file: str, header: list[str], fmt: Format, err: Exception) -> RejectedFile:
-    """Where and why the CSV parser gave up, without quoting any field (the parser's own message does, so it is
-    shown only for formats that hold no record-level data, and only when no malformed quote explains it)."""
+    """Where and why the CSV parser gave up (a row with more fields than the header, a malformed quote), without
+    quoting any field (the parser's own message does, so it is shown only for formats that hold no record-level
+    data, and only when neither explains it)."""
+    _check_field_counts(source, len(header), file)
     row, field, problem = _quote_problem(source)
     if row is not None:
         column = header[field] if field < len(header) else f"field {field + 1}"

@@ -7,7 +7,15 @@ import time
 import duckdb
 import pytest
 
-from pipelines.landing import RawSchemaOutdated, ensure_raw_tables, ingest, load_file, route, staged_families
+from pipelines.landing import (
+    READ_AHEAD_BYTES,
+    RawSchemaOutdated,
+    ensure_raw_tables,
+    ingest,
+    load_file,
+    route,
+    staged_families,
+)
 from pipelines.settings import Home
 from pipelines.sources.privacy import pseudonym
 from tests.fixtures.samples import SAMPLES, write_sample
@@ -25,19 +33,26 @@ def count(con, table: str) -> int:
     return con.execute(f"select count(*) from raw.{table}").fetchone()[0]
 
 
-def test_batched_and_whole_loads_store_the_same_rows(tmp_path):
+def test_batched_and_whole_loads_store_the_same_rows(tmp_path, monkeypatch):
     tables = []
-    for batch_rows in (3, 1_000):
-        home = Home(tmp_path / f"home{batch_rows}").ensure()
+    for batch_rows, large in ((3, False), (1_000, False), (3, True), (1_000, True)):
+        # a file larger than READ_AHEAD_BYTES waits whole in the held table; a smaller one stays in memory
+        monkeypatch.setattr("pipelines.landing.READ_AHEAD_BYTES", 0 if large else READ_AHEAD_BYTES)
+        home = Home(tmp_path / f"home{batch_rows}-{large}").ensure()
         with duckdb.connect(str(home.build_db)) as con:
             ensure_raw_tables(con)
             path = write_sample(home.landing, "staff_in_post", "\n".join([SIP_HEADER, *sip_rows(10)]) + "\n")
             assert load_file(con, home, path, KEY, batch_rows=batch_rows).rows_loaded == 10
             tables.append(con.execute("select * exclude (_loaded_at, _load_id) from raw.staff_in_post order by all").fetchall())
-    assert tables[0] == tables[1]
+    assert all(table == tables[0] for table in tables[1:])
 
 
-def test_a_duplicate_key_in_another_batch_is_caught_and_nothing_is_kept(warehouse):
+@pytest.mark.parametrize("large", [False, True], ids=["rows kept in memory", "rows held whole"])
+
+
+def test_a_duplicate_key_in_another_batch_is_caught_and_nothing_is_kept(warehouse, monkeypatch, large):
+    if large:  # a file larger than READ_AHEAD_BYTES waits whole in the held table
+        monkeypatch.setattr("pipelines.landing.READ_AHEAD_BYTES", 0)
     home, con = warehouse
     rows = sip_rows(7)
     rows.append(rows[1])  # line 9 repeats line 3, two batches later
