@@ -6,7 +6,7 @@ with their tests, the models and seeds downstream of a source whose rows changed
 every input of which is as it was, keep their tables. A re-sent month of organisation sickness rebuilds the
 sickness models and the marts, not the staff-in-post and survey models over tens of millions of rows.
 
-Three models over tens of millions of record-level rows are incremental by month. A source says which date column
+Four models over tens of millions of record-level rows are incremental by month. A source says which date column
 places its rows in time (`config: {meta: {changes_months_from: <column>}}` in its dbt source YAML): its fingerprint
 is kept for each month of that column too, and an incremental model downstream of it rebuilds only the months
 from the earliest one whose rows changed (dbt/macros/rebuilt_months.sql): a new month rebuilds that month. A

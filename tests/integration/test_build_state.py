@@ -18,7 +18,8 @@ from tests.benchmarks.harness import corrected_month, split_last_month
 from tests.conftest import copy_home, land, published_once
 
 RECORD_LEVEL_TURNOVER = "int_turnover__record_level_org_monthly"
-INCREMENTAL = ("int_sickness__episode_months", "int_sickness__record_level_staff_group_monthly", RECORD_LEVEL_TURNOVER)
+INCREMENTAL = ("int_sickness__episode_months", "int_sickness__record_level_staff_group_monthly",
+               "int_sickness__record_level_org_monthly", RECORD_LEVEL_TURNOVER)
 
 
 def built(home, kind: str = "model") -> set[str]:
@@ -123,6 +124,7 @@ def test_a_new_month_rebuilds_the_incremental_models_from_that_month_only_and_th
     # each one read its inputs from the new month on (the turnover model a stability window earlier)
     for model, since in (("sickness/int_sickness__episode_months", f"absence_start >= date '{last}-01'"),
                          ("sickness/int_sickness__record_level_staff_group_monthly", f"period_month >= date '{last}-01'"),
+                         ("sickness/int_sickness__record_level_org_monthly", f"period_month >= date '{last}-01'"),
                          ("turnover/int_turnover__record_level_org_monthly", f"period_month >= date '{last}-01'")):
         assert since in (compiled / f"{model}.sql").read_text(), model
     kept = every_model_table(home)
