@@ -3,9 +3,9 @@
 Most published tables do not change from one month to the next (an annual survey's marts, the social care mart),
 and their suites would read the same rows and meet the same rules again. When a check passes, the gate records each
 relation the check read (named in the SQL it ran) with a fingerprint of its columns and rows, and a fingerprint of
-the check's configuration (the gate's code, the table's contract, the rules, limits, thresholds and vars, which
-tables exist). The next gate runs the check again unless all of them are as recorded. A failed check is always run
-again; the pipeline's full-build switch runs every check.
+what that check is run with (the gate's code and the caller's `configuration`: for a check comparing with the
+published snapshot, whether there is one; not for the others). The next gate runs the check again unless all of
+them are as recorded. A failed check is always run again; the pipeline's full-build switch runs every check.
 """
 from __future__ import annotations
 

@@ -55,7 +55,8 @@ def respondents_answers(df: pl.DataFrame) -> pl.DataFrame:
     file's column order."""
     fixed = [ROW, *(c.name for c in _RESPONDENT_COLUMNS)]
     questions = [c for c in df.columns if c not in fixed]
-    # long form, then gathered per respondent: 20x faster than a list of one struct per question column, filtered
+    # long form, then gathered per respondent: columnar work throughout (a list built and filtered row by row took
+    # 20x the time)
     answered = (df.select(ROW, *questions)
                 .unpivot(index=ROW, on=questions, variable_name="question_code", value_name="answer_code")
                 .drop_nulls("answer_code")  # column by column: each respondent's answers stay in column order
