@@ -1,7 +1,8 @@
 """Landing: take each file once, load it once, keep exactly what was loaded, and undo a load on request.
 
     landing/ --ready_files--> route: a private staging copy, hashed and checked in the same read, classified by
-    its header once --> staging/<family>/ --load--> raw.<table> (one transaction) --> archive/<load id>...
+    its header once --> staging/<family>/ --load--> raw.<table> (one transaction a file, or a group of new files
+    of one format) --> archive/<load id>...
                                    \\--> quarantine/<load id>... with a .reason.txt naming the file, row and column
 
 - A file is taken only when stable: unchanged for the settle interval (WELLBEING_SETTLE_SECONDS, default 5).
@@ -37,8 +38,9 @@ from .sources.base import duplicate_key_message
 from .sources.contract import raw_schema
 from .sources.registry import Extract, copy_and_scan, load_note, read_batches, sniff_columns
 
-READ_AHEAD_BYTES = 128 << 20  # files up to this size are read while the previous file is loaded (a month's largest
+READ_AHEAD_BYTES = 128 << 20  # files up to this size are read whole, ahead of their load (a month's largest
 # staff-in-post extract is about 115 MB; larger files are read in batches inside their load, their memory bounded)
+GROUP_BYTES = 32 << 20  # new files of one format load in one transaction, at most this many bytes together
 BATCH_ROWS_ENV = "WELLBEING_LOAD_BATCH_ROWS"
 DEFAULT_BATCH_ROWS = 500_000
 SETTLE_ENV = "WELLBEING_SETTLE_SECONDS"
@@ -267,32 +269,82 @@ def stage(home: Home, path: Path) -> Staged | None:
 
 def ingest(con: duckdb.DuckDBPyConnection, home: Home, family: str, key: bytes | None = None,
            batch_rows: int | None = None) -> list[LoadResult]:
-    """Load every file the router staged for one source family, in the order they arrived. A file of up to
-    READ_AHEAD_BYTES is read, typed and pseudonymised in a second thread while the one before it is checked and
-    committed (a month arrives as hundreds of per-organisation files: the two halves of each load then share the
-    machine's cores)."""
+    """Load every file the router staged for one source family, in the order they arrived, new files of one format
+    together (`_groups`). A group's files are read, typed and pseudonymised in a second thread while the group
+    before it is checked and committed (the two halves of the work then share the machine's cores)."""
     ensure_raw_tables(con)
     entries = _staged(home, family)
     if key is not None and any(entry.record_level for entry in entries):
         record_fingerprint(con, key)  # once, before the loads that use it
     rows = batch_rows or configured_batch_rows()
+    groups = _groups(home, entries, _logged(con, entries))
     results = []
     with ThreadPoolExecutor(max_workers=1) as reader:
-        def read_ahead(entry: Staged) -> Future | None:
-            if not _small(home, entry):
-                return None  # a large file is read in batches inside its load, its memory bounded
-            return reader.submit(lambda: _whole(read_batches(entry.extract(home), key, rows)))
+        def read_ahead(group: list[Staged]) -> list[Future | None]:
+            # a large file is read in batches inside its load, its memory bounded
+            return [reader.submit(lambda e=entry: _whole(read_batches(e.extract(home), key, rows)))
+                    if _small(home, entry) else None for entry in group]
 
-        ahead = read_ahead(entries[0]) if entries else None
-        for i, entry in enumerate(entries):
-            read, ahead = ahead, read_ahead(entries[i + 1]) if i + 1 < len(entries) else None
-            results.append(load_staged(con, home, entry, key, batch_rows, read=read))
+        ahead = read_ahead(groups[0]) if groups else []
+        for i, group in enumerate(groups):
+            reads, ahead = ahead, read_ahead(groups[i + 1]) if i + 1 < len(groups) else []
+            results += _load_group(con, home, group, reads, key, batch_rows)
     return results
 
 
-def _whole(read: tuple[Format, Iterator[pl.DataFrame]]) -> tuple[Format, Iterator[pl.DataFrame]]:
+def _whole(read: tuple[Format, Iterator[pl.DataFrame]]) -> tuple[Format, list[pl.DataFrame]]:
     fmt, batches = read
-    return fmt, iter(list(batches))
+    return fmt, list(batches)  # a list: a group's rows may be loaded again, file by file
+
+
+def _logged(con, entries: list[Staged]) -> tuple[set[str], set[str], set[str]]:
+    """The load ids, file names and contents (SHA-256) of `entries` that raw.load_log already knows."""
+    rows = con.execute("""
+        select load_id, file_name, sha256 from raw.load_log
+        where load_id in (select unnest($ids)) or file_name in (select unnest($names))
+           or sha256 in (select unnest($shas))""", {
+        "ids": [e.load_id for e in entries], "names": [e.file_name for e in entries],
+        "shas": [e.sha256 for e in entries]}).fetchall()
+    return {r[0] for r in rows}, {r[1] for r in rows}, {r[2] for r in rows}
+
+
+def _groups(home: Home, entries: list[Staged], logged: tuple[set[str], set[str], set[str]]) -> list[list[Staged]]:
+    """The staged files in arrival order, cut into groups that each load in one transaction (a month arrives as
+    hundreds of per-organisation files: one commit and one pass of the table-wide checks then serve many). A group
+    holds consecutive files of one format, each read whole, together at most GROUP_BYTES, with a name and contents
+    that no load logged and no file before it in the queue has. Any other file is a group of its own: a resend, a
+    duplicate, a load a crash cut short, a large file."""
+    ids, names, shas = (set(known) for known in logged)
+    groups: list[list[Staged]] = []
+    size, open_group = 0, False
+    for entry in entries:
+        nbytes = (home.root / entry.data).stat().st_size
+        plain = (nbytes <= READ_AHEAD_BYTES and entry.load_id not in ids and entry.file_name not in names
+                 and entry.sha256 not in shas)
+        names.add(entry.file_name)
+        shas.add(entry.sha256)
+        if plain and open_group and groups[-1][0].format == entry.format and size + nbytes <= GROUP_BYTES:
+            groups[-1].append(entry)
+            size += nbytes
+        else:
+            groups.append([entry])
+            size, open_group = nbytes, plain
+    return groups
+
+
+def _load_group(con, home: Home, entries: list[Staged], reads: list[Future | None], key: bytes | None,
+                batch_rows: int | None) -> list[LoadResult]:
+    """A group's files in one transaction. When one is rejected, the group is halved until that file loads alone
+    (named, quarantined, the rest loaded as if each had loaded alone: every group that commits passed the checks
+    each of its files would have passed in turn)."""
+    if len(entries) == 1:
+        return [load_staged(con, home, entries[0], key, batch_rows, read=reads[0])]
+    try:
+        return _commit(con, home, entries, reads, key, batch_rows)
+    except RejectedFile:
+        half = len(entries) // 2
+        return (_load_group(con, home, entries[:half], reads[:half], key, batch_rows)
+                + _load_group(con, home, entries[half:], reads[half:], key, batch_rows))
 
 
 def record_level_staged(home: Home, family: str) -> bool:
@@ -322,14 +374,12 @@ def load_file(con: duckdb.DuckDBPyConnection, home: Home, path: Path, key: bytes
 def load_staged(con: duckdb.DuckDBPyConnection, home: Home, entry: Staged, key: bytes | None = None,
                 batch_rows: int | None = None, loaded_at: datetime | None = None,
                 replaying: bool = False, read: Future | None = None) -> LoadResult:
-    """Load one staged file in one transaction: every batch, then the checks that span the whole file and the
-    table; archive its bytes under its load id before committing. `replaying`: the entry is an archived load
-    being rebuilt (its bytes stay where they are). `read`: the file already being read (`read_batches`), whose
-    errors surface here as they would from reading it now. The caller has recorded the key's fingerprint
-    (`record_fingerprint`: ingest, load_file and rebuild do, once) before loading a record-level file."""
+    """Load one staged file in one transaction (`_commit`), or log it as a duplicate, or quarantine it with the
+    reason. `replaying`: the entry is an archived load being rebuilt (its bytes stay where they are). `read`: the
+    file already being read (`read_batches`), whose errors surface here as they would from reading it now. The
+    caller has recorded the key's fingerprint (`record_fingerprint`: ingest, load_file and rebuild do, once) before
+    loading a record-level file."""
     fmt = BY_NAME[entry.format]
-    if fmt.record_level and key is None:
-        raise ValueError("record-level extracts need a pseudonymisation key")
     logged, current, resent = _history(con, entry)
     if logged:  # committed before a crash cut the run short: only the staging copy is left to clear
         _unstage(home, entry)
@@ -343,55 +393,76 @@ def load_staged(con: duckdb.DuckDBPyConnection, home: Home, entry: Staged, key: 
         stored = _archive(home, entry, result)
         _unstage(home, entry)
         return _log(con, replace(result, stored_as=stored))
-    loaded_at = loaded_at or datetime.now(UTC).replace(tzinfo=None)
-    stored = None
-    con.execute("begin transaction")
     try:
-        fmt, batches = read.result() if read else read_batches(entry.extract(home), key,
-                                                               batch_rows or configured_batch_rows())
-        # a small file's rows stay in memory while its checks read the key columns held; a large file's rows
-        # wait whole in the held table (its batches are not kept), then move into the raw table
-        small = _small(home, entry)
-        _hold(con, fmt, whole_rows=not small)
-        rows, note, kept = 0, "", []
-        for df in batches:
-            note = note or load_note(fmt, df)
-            rows += df.height
-            if small:
-                _insert(con, HELD, df.select(_held_columns(fmt)))
-                kept.append(_stamped(df, entry, loaded_at))
-            else:
-                _insert(con, HELD, _stamped(df, entry, loaded_at))
-        _check_unique_in_load(con, fmt, entry.file_name)
-        superseded = _supersede(con, fmt, entry.load_id, entry.file_name, loaded_at) if resent else 0
-        _check_not_loaded_elsewhere(con, fmt, entry.load_id, entry.file_name)
-        if not small:
-            con.execute(f"insert into raw.{fmt.table} select * from {HELD}")
-        for stamped in kept:
-            _insert(con, f"raw.{fmt.table}", stamped)
-        con.execute(f"drop table {HELD}")
-        result = LoadResult(entry.file_name, entry.sha256, fmt.name, fmt.family, "loaded", rows, rows, superseded,
-                            f"{entry.file_name}: loaded {rows} rows into raw.{fmt.table}" + note
-                            + (f"; superseded {superseded} rows of an earlier load of {entry.file_name}"
-                               if superseded else ""), entry.load_id)
-        stored = entry.data if replaying else _archive(home, entry, result, loaded_at)
-        _log(con, replace(result, stored_as=stored))
-        con.execute("commit")
+        [result] = _commit(con, home, [entry], [read], key, batch_rows, loaded_at, replaying, resent)
     except RejectedFile as err:
-        con.execute("rollback")
         if replaying:
             return _log(con, LoadResult(entry.file_name, entry.sha256, fmt.name, fmt.family, "rejected",
                                         message=str(err), load_id=entry.load_id, stored_as=entry.data))
-        _unarchive(home, stored)
         return _reject(con, home, entry, fmt, err)
+    return result
+
+
+def _commit(con, home: Home, entries: list[Staged], reads: list[Future | None], key: bytes | None,
+            batch_rows: int | None, loaded_at: datetime | None = None, replaying: bool = False,
+            resent: bool = False) -> list[LoadResult]:
+    """Files of one format loaded in one transaction: every batch of each, then the checks that span the files and
+    the table (a key twice among them, or in force from another load, rejects them all); each file's bytes archived
+    and its load logged before the commit. On any error: rolled back, the archive copies removed, the error raised.
+    `resent`: the one file is a resend, superseding the earlier loads of its name."""
+    fmt = BY_NAME[entries[0].format]
+    if fmt.record_level and key is None:
+        raise ValueError("record-level extracts need a pseudonymisation key")
+    loaded_at = loaded_at or datetime.now(UTC).replace(tzinfo=None)
+    first = entries[0]  # the file a check names (a group's rejection is reported by the file's own load)
+    stored: list[str] = []
+    con.execute("begin transaction")
+    try:
+        # a small file's rows stay in memory while the checks read the key columns held; a large file (always
+        # alone) waits whole in the held table, its batches not kept, then moves into the raw table
+        whole_rows = not _small(home, first)
+        _hold(con, fmt, whole_rows=whole_rows)
+        loads = []
+        for entry, read in zip(entries, reads, strict=True):
+            fmt, batches = read.result() if read else read_batches(entry.extract(home), key,
+                                                                   batch_rows or configured_batch_rows())
+            rows, note, kept = 0, "", []
+            for df in batches:
+                note = note or load_note(fmt, df)
+                rows += df.height
+                if whole_rows:
+                    _insert(con, HELD, _stamped(df, entry, loaded_at))
+                else:
+                    _insert(con, HELD, df.select(_held_columns(fmt)))
+                    kept.append(_stamped(df, entry, loaded_at))
+            loads.append((entry, rows, note, kept))
+        _check_unique_in_load(con, fmt, first.file_name)
+        superseded = _supersede(con, fmt, first.load_id, first.file_name, loaded_at) if resent else 0
+        _check_not_loaded_elsewhere(con, fmt, first.load_id, first.file_name)
+        if whole_rows:
+            con.execute(f"insert into raw.{fmt.table} select * from {HELD}")
+        con.execute(f"drop table {HELD}")
+        results = []
+        for entry, rows, note, kept in loads:
+            for stamped in kept:
+                _insert(con, f"raw.{fmt.table}", stamped)
+            result = LoadResult(entry.file_name, entry.sha256, fmt.name, fmt.family, "loaded", rows, rows, superseded,
+                                f"{entry.file_name}: loaded {rows} rows into raw.{fmt.table}" + note
+                                + (f"; superseded {superseded} rows of an earlier load of {entry.file_name}"
+                                   if superseded else ""), entry.load_id)
+            stored.append(entry.data if replaying else _archive(home, entry, result, loaded_at))
+            results.append(_log(con, replace(result, stored_as=stored[-1])))
+        con.execute("commit")
     except BaseException:
         con.execute("rollback")
         if not replaying:
-            _unarchive(home, stored)
+            for path in stored:
+                _unarchive(home, path)
         raise
     if not replaying:
-        _unstage(home, entry)
-    return replace(result, stored_as=stored)
+        for entry in entries:
+            _unstage(home, entry)
+    return results
 
 
 def _history(con, entry: Staged) -> tuple[dict | None, bool, bool]:

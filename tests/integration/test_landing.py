@@ -7,6 +7,7 @@ import time
 import duckdb
 import pytest
 
+from pipelines import landing
 from pipelines.landing import (
     READ_AHEAD_BYTES,
     RawSchemaOutdated,
@@ -172,3 +173,55 @@ def test_files_read_ahead_of_their_load_keep_their_order_and_their_own_outcomes(
         ("RJ0", 3), ("RJ2", 3), ("RJ3", 3)]
     assert [f for (f,) in con.execute("select file_name from raw.load_log order by logged_at").fetchall()] == \
         [r.file for r in results]
+
+
+def test_files_loaded_together_end_as_each_would_alone(tmp_path, monkeypatch):
+    """New files of one format load in one transaction; a rejected file among them (a repeated key, a key another
+    file of the group holds, a bad value), a duplicate and a resend end exactly as when every file loads alone."""
+    commits = []
+    commit = landing._commit
+
+    def counted(con, home, entries, *args, **kwargs):
+        results = commit(con, home, entries, *args, **kwargs)
+        commits[-1].append(len(entries))
+        return results
+
+    monkeypatch.setattr("pipelines.landing._commit", counted)
+    queue = [
+        ("esr_staff_in_post_RJ0.csv", sip_rows(3, org="RJ0")),
+        ("esr_staff_in_post_RJ1.csv", [*sip_rows(3, org="RJ1"), sip_rows(3, org="RJ1")[0]]),  # line 5 repeats line 2
+        ("esr_staff_in_post_RJ2.csv", sip_rows(3, org="RJ2", first_id=20000)),
+        ("esr_staff_in_post_RJ2_again.csv", sip_rows(2, org="RJ2", first_id=20001)),  # keys the file before holds
+        ("esr_staff_in_post_RJ3.csv", [r.replace(",1.0,", ",-1.0,") for r in sip_rows(2, org="RJ3")]),
+        ("esr_staff_in_post_RJ4.csv", sip_rows(3, org="RJ4")),  # RJ0's keys, another organisation: loads
+        ("esr_staff_in_post_RJ0_copy.csv", sip_rows(3, org="RJ0")),  # the bytes of the first file
+        ("esr_staff_in_post_RJ0.csv", sip_rows(2, org="RJ0")),  # a correction: supersedes RJ0's month
+        ("esr_staff_in_post_RJ5.csv", sip_rows(3, org="RJ5", first_id=50000)),
+        ("esr_staff_in_post_RJ6.csv", sip_rows(3, org="RJ6", first_id=60000)),
+    ]
+    ends = []
+    for group_bytes in (landing.GROUP_BYTES, 0):  # 0: every file alone
+        monkeypatch.setattr("pipelines.landing.GROUP_BYTES", group_bytes)
+        commits.append([])
+        home = Home(tmp_path / f"home{group_bytes}").ensure()
+        with duckdb.connect(str(home.build_db)) as con:
+            ensure_raw_tables(con)
+            for name, rows in queue:
+                write_sample(home.landing, "staff_in_post", "\n".join([SIP_HEADER, *rows]) + "\n", name)
+                assert not route(con, home, now=time.time() + 60)  # one at a time: staged in this order
+            results = ingest(con, home, "workforce", KEY)
+            ends.append(([(r.file, r.outcome, r.rows_loaded, r.rows_superseded, r.message) for r in results],
+                         con.execute("select file_name, outcome, rows_loaded, message from raw.load_log "
+                                     "order by logged_at").fetchall(),
+                         con.execute("select * exclude (_loaded_at, _load_id) from raw.staff_in_post "
+                                     "order by all").fetchall()))
+    assert ends[0] == ends[1]
+    assert [(file, outcome, superseded) for file, outcome, _, superseded, _ in ends[0][0]] == [
+        ("esr_staff_in_post_RJ0.csv", "loaded", 0), ("esr_staff_in_post_RJ1.csv", "rejected", 0),
+        ("esr_staff_in_post_RJ2.csv", "loaded", 0), ("esr_staff_in_post_RJ2_again.csv", "rejected", 0),
+        ("esr_staff_in_post_RJ3.csv", "rejected", 0), ("esr_staff_in_post_RJ4.csv", "loaded", 0),
+        ("esr_staff_in_post_RJ0_copy.csv", "duplicate", 0), ("esr_staff_in_post_RJ0.csv", "loaded", 3),
+        ("esr_staff_in_post_RJ5.csv", "loaded", 0), ("esr_staff_in_post_RJ6.csv", "loaded", 0)]
+    assert "esr_staff_in_post_RJ1.csv: row 5" in ends[0][0][1][4]
+    assert "esr_staff_in_post_RJ3.csv: row 2, column fte" in ends[0][0][4][4]
+    assert max(commits[0]) > 1 and set(commits[1]) == {1}  # some files did load together; alone, none did
