@@ -298,7 +298,8 @@ def _whole(read: tuple[Format, Iterator[pl.DataFrame]]) -> tuple[Format, list[pl
 
 
 def _logged(con, entries: list[Staged]) -> tuple[set[str], set[str], set[str]]:
-    """The load ids, file names and contents (SHA-256) of `entries` that raw.load_log already knows."""
+    """The load ids, file names and contents (SHA-256) of `entries` that raw.load_log holds a row of, whatever its
+    outcome."""
     rows = con.execute("""
         select load_id, file_name, sha256 from raw.load_log
         where load_id in (select unnest($ids)) or file_name in (select unnest($names))
@@ -335,13 +336,15 @@ def _groups(home: Home, entries: list[Staged], logged: tuple[set[str], set[str],
 def _load_group(con, home: Home, entries: list[Staged], reads: list[Future | None], key: bytes | None,
                 batch_rows: int | None) -> list[LoadResult]:
     """A group's files in one transaction. When one is rejected, the group is halved until that file loads alone
-    (named, quarantined, the rest loaded as if each had loaded alone: every group that commits passed the checks
-    each of its files would have passed in turn)."""
+    (named, quarantined, the rest loaded as if each had loaded alone). Every group that commits passed the checks
+    each of its files would have passed in turn: none of them was known before (`_groups`), and the group's key
+    checks span all its rows, stricter than one file's (a key repeated in another organisation's file of the
+    group, which alone would load, sends the group down to single files)."""
     if len(entries) == 1:
         return [load_staged(con, home, entries[0], key, batch_rows, read=reads[0])]
     try:
         return _commit(con, home, entries, reads, key, batch_rows)
-    except RejectedFile:
+    except Exception:  # a rejection, or an error one file's own load would meet after the loads before it
         half = len(entries) // 2
         return (_load_group(con, home, entries[:half], reads[:half], key, batch_rows)
                 + _load_group(con, home, entries[half:], reads[half:], key, batch_rows))
@@ -410,9 +413,7 @@ def _commit(con, home: Home, entries: list[Staged], reads: list[Future | None], 
     the table (a key twice among them, or in force from another load, rejects them all); each file's bytes archived
     and its load logged before the commit. On any error: rolled back, the archive copies removed, the error raised.
     `resent`: the one file is a resend, superseding the earlier loads of its name."""
-    fmt = BY_NAME[entries[0].format]
-    if fmt.record_level and key is None:
-        raise ValueError("record-level extracts need a pseudonymisation key")
+    assert not resent or len(entries) == 1, "only a file loaded alone supersedes"
     loaded_at = loaded_at or datetime.now(UTC).replace(tzinfo=None)
     first = entries[0]  # the file a check names (a group's rejection is reported by the file's own load)
     stored: list[str] = []
@@ -421,11 +422,12 @@ def _commit(con, home: Home, entries: list[Staged], reads: list[Future | None], 
         # a small file's rows stay in memory while the checks read the key columns held; a large file (always
         # alone) waits whole in the held table, its batches not kept, then moves into the raw table
         whole_rows = not _small(home, first)
-        _hold(con, fmt, whole_rows=whole_rows)
         loads = []
         for entry, read in zip(entries, reads, strict=True):
             fmt, batches = read.result() if read else read_batches(entry.extract(home), key,
                                                                    batch_rows or configured_batch_rows())
+            if not loads:
+                _hold(con, fmt, whole_rows=whole_rows)
             rows, note, kept = 0, "", []
             for df in batches:
                 note = note or load_note(fmt, df)
@@ -438,6 +440,7 @@ def _commit(con, home: Home, entries: list[Staged], reads: list[Future | None], 
             loads.append((entry, rows, note, kept))
         _check_unique_in_load(con, fmt, first.file_name)
         superseded = _supersede(con, fmt, first.load_id, first.file_name, loaded_at) if resent else 0
+        # the held rows are in no raw table yet: which load the check leaves out matters only to `retract`
         _check_not_loaded_elsewhere(con, fmt, first.load_id, first.file_name)
         if whole_rows:
             con.execute(f"insert into raw.{fmt.table} select * from {HELD}")

@@ -225,3 +225,26 @@ def test_files_loaded_together_end_as_each_would_alone(tmp_path, monkeypatch):
     assert "esr_staff_in_post_RJ1.csv: row 5" in ends[0][0][1][4]
     assert "esr_staff_in_post_RJ3.csv: row 2, column fte" in ends[0][0][4][4]
     assert max(commits[0]) > 1 and set(commits[1]) == {1}  # some files did load together; alone, none did
+
+
+def test_an_error_that_stops_a_group_ends_as_if_each_file_had_loaded_alone(warehouse, monkeypatch):
+    """Not a rejection (the disk, the machine): the files before the failing one load, it and those after wait."""
+    home, con = warehouse
+    for i in range(4):
+        write_sample(home.landing, "staff_in_post", "\n".join([SIP_HEADER, *sip_rows(2, org=f"RJ{i}",
+                                                                                    first_id=10000 * (i + 1))]) + "\n",
+                     f"esr_staff_in_post_RJ{i}.csv")
+        assert not route(con, home, now=time.time() + 60)
+    read = landing.read_batches
+
+    def failing(extract, *args):
+        if extract.name == "esr_staff_in_post_RJ2.csv":
+            raise OSError("the disk went away")
+        return read(extract, *args)
+
+    monkeypatch.setattr("pipelines.landing.read_batches", failing)
+    with pytest.raises(OSError, match="disk went away"):
+        ingest(con, home, "workforce", KEY)
+    assert con.execute("select file_name, outcome from raw.load_log order by logged_at").fetchall() == [
+        ("esr_staff_in_post_RJ0.csv", "loaded"), ("esr_staff_in_post_RJ1.csv", "loaded")]
+    assert staged_families(home) == {"workforce": 2}
