@@ -277,13 +277,13 @@ def ingest(con: duckdb.DuckDBPyConnection, home: Home, family: str, key: bytes |
     if key is not None and any(entry.record_level for entry in entries):
         record_fingerprint(con, key)  # once, before the loads that use it
     rows = batch_rows or configured_batch_rows()
-    groups = _groups(home, entries, _logged(con, entries))
+    groups = _groups(entries, _logged(con, entries))
     results = []
     with ThreadPoolExecutor(max_workers=1) as reader:
         def read_ahead(group: list[Staged]) -> list[Future | None]:
             # a large file is read in batches inside its load, its memory bounded
             return [reader.submit(lambda e=entry: _whole(read_batches(e.extract(home), key, rows)))
-                    if _small(home, entry) else None for entry in group]
+                    if _small(entry) else None for entry in group]
 
         ahead = read_ahead(groups[0]) if groups else []
         for i, group in enumerate(groups):
@@ -309,7 +309,7 @@ def _logged(con, entries: list[Staged]) -> tuple[set[str], set[str], set[str]]:
     return {r[0] for r in rows}, {r[1] for r in rows}, {r[2] for r in rows}
 
 
-def _groups(home: Home, entries: list[Staged], logged: tuple[set[str], set[str], set[str]]) -> list[list[Staged]]:
+def _groups(entries: list[Staged], logged: tuple[set[str], set[str], set[str]]) -> list[list[Staged]]:
     """The staged files in arrival order, cut into groups that each load in one transaction (a month arrives as
     hundreds of per-organisation files: one commit and one pass of the table-wide checks then serve many). A group
     holds consecutive files of one format, each read whole, together at most GROUP_BYTES, with a name and contents
@@ -319,17 +319,16 @@ def _groups(home: Home, entries: list[Staged], logged: tuple[set[str], set[str],
     groups: list[list[Staged]] = []
     size, open_group = 0, False
     for entry in entries:
-        nbytes = (home.root / entry.data).stat().st_size
-        plain = (nbytes <= READ_AHEAD_BYTES and entry.load_id not in ids and entry.file_name not in names
+        plain = (_small(entry) and entry.load_id not in ids and entry.file_name not in names
                  and entry.sha256 not in shas)
         names.add(entry.file_name)
         shas.add(entry.sha256)
-        if plain and open_group and groups[-1][0].format == entry.format and size + nbytes <= GROUP_BYTES:
+        if plain and open_group and groups[-1][0].format == entry.format and size + entry.size <= GROUP_BYTES:
             groups[-1].append(entry)
-            size += nbytes
+            size += entry.size
         else:
             groups.append([entry])
-            size, open_group = nbytes, plain
+            size, open_group = entry.size, plain
     return groups
 
 
@@ -421,7 +420,7 @@ def _commit(con, home: Home, entries: list[Staged], reads: list[Future | None], 
     try:
         # a small file's rows stay in memory while the checks read the key columns held; a large file (always
         # alone) waits whole in the held table, its batches not kept, then moves into the raw table
-        whole_rows = not _small(home, first)
+        whole_rows = not _small(first)
         loads = []
         for entry, read in zip(entries, reads, strict=True):
             fmt, batches = read.result() if read else read_batches(entry.extract(home), key,
@@ -489,9 +488,9 @@ def _history(con, entry: Staged) -> tuple[dict | None, bool, bool]:
     return logged, current, entry.file_name in latest
 
 
-def _small(home: Home, entry: Staged) -> bool:
+def _small(entry: Staged) -> bool:
     """A file read whole (and ahead of its load); a larger one is read in batches, its memory bounded."""
-    return (home.root / entry.data).stat().st_size <= READ_AHEAD_BYTES
+    return entry.size <= READ_AHEAD_BYTES
 
 
 def _held_columns(fmt: Format) -> tuple[str, ...]:
