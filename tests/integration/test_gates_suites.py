@@ -255,6 +255,30 @@ def test_disclosure_scan(con, gate):
     assert failed["pulse_psi_score", "withheld"].examples == ("org_code=F, survey_year=2024, pulse_psi_score=6",)
 
 
+def test_a_frame_that_fails_is_reported_and_documented_in_full_once(gate):
+    import great_expectations.expectations as gxe
+    import pandas as pd
+
+    from expectations.runner import Frame
+
+    rule = {"column": "rate", "rule": "at most 100"}
+    ok = Frame("ok", pd.DataFrame({"org": ["A", "B"], "rate": [5.0, 7.5]}),
+               [gxe.ExpectColumnValuesToBeBetween(column="rate", max_value=100, meta=rule)], ("org",))
+    bad = Frame("bad", pd.DataFrame({"org": ["A", "B", "C"], "rate": [5.0, 150.5, 7.5]}),
+                [gxe.ExpectColumnValuesToBeBetween(column="rate", max_value=100, meta=rule),
+                 gxe.ExpectColumnValuesToNotBeNull(column="org")], ("org",))
+    assert gate.validate("check_ok", "t", [ok]).success
+    verdict = gate.validate("check_bad", "t", [bad])
+    [failure] = verdict.failures
+    assert verdict.evaluated == 2 and failure.failing == "1 of 3 rows failing"
+    assert failure.examples == ("org=B, rate=150.5",)
+    docs = gate.build_docs().parent
+    pages = sorted(docs.joinpath("validations").rglob("*.html"))
+    # one result per frame validated: the failing frame's full result replaced its first, yes-or-no one
+    assert [p.relative_to(docs / "validations").parts[0] for p in pages] == ["check_bad", "check_ok"]
+    assert "150.5" in pages[0].read_text()
+
+
 def test_raw_suite_checks_schema_and_ranges(con, gate):
     ensure_raw_tables(con, (SICKNESS_ORG,))
     con.execute("""insert into raw.sickness_org values (date '2024-04-30', 'Y56', 'London', 'QMJ', 'North Central London',
