@@ -6,6 +6,7 @@ import csv
 import hashlib
 import hmac
 import io
+import os
 
 import polars as pl
 import pytest
@@ -124,6 +125,18 @@ def test_bulk_pseudonyms_are_the_standard_library_hmac_of_each_value(key):
     expected = [int(hmac.new(key, v.encode(), hashlib.sha256).hexdigest()[:16], 16) for v in values.to_list()[:-1]]
     assert pseudonyms(values, key).to_list() == [*expected, None]
     assert [pseudonym(v, key) for v in values.to_list()[:-1]] == expected
+
+
+def test_many_pseudonyms_shared_among_worker_processes_are_the_same_hmacs(monkeypatch):
+    from pipelines.sources import privacy
+
+    key = b"k" * 32
+    values = pl.Series([f"{n:07d}" for n in range(privacy.SHARED_FROM + 5)] + [None, "é"])
+    shared = pseudonyms(values, key)
+    monkeypatch.setattr(privacy, "CORES", 1)  # one process, as on a one-core machine
+    assert shared.to_list() == pseudonyms(values, key).to_list()
+    assert shared.to_list()[-2:] == [None, pseudonym("é", key)] and shared.null_count() == 1
+    assert privacy._workers.cache_info().currsize == (1 if len(os.sched_getaffinity(0)) > 1 else 0)
 
 
 def test_pseudonyms_are_the_first_64_bits_of_the_earlier_hand_built_hmac():
