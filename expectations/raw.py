@@ -137,35 +137,45 @@ def _where(where: str) -> str:
     return f" where {where}" if where else ""
 
 
+@dataclass(frozen=True)
+class Profile:
+    """What DuckDB measured of one raw table, for Great Expectations to judge."""
+
+    table: RawTable
+    actual: dict[str, str]  # column -> DuckDB type, as found
+    rules: tuple[RawRule, ...]  # those whose columns are there
+    statistics: object | None  # pandas.DataFrame, one row: None when the schema is wrong or every load passed
+    note: str
+
+    @property
+    def check(self) -> str:
+        return f"gx_raw_{self.table.name}"
+
+
 def validate_raw(con: duckdb.DuckDBPyConnection, gate: Gate, table: RawTable, everything: bool = False) -> Verdict:
     """Validate raw.<table> against its contract: the rows not passed yet, or `everything`."""
-    import great_expectations.expectations as gxe
-    import pandas as pd
+    return judge(con, gate, profile(con, table, everything))
 
-    check = f"gx_raw_{table.name}"
-    expected = table.schema
+
+def profile(con: duckdb.DuckDBPyConnection, table: RawTable, everything: bool = False) -> Profile:
+    """DuckDB's half of the check, run for every table before Great Expectations judges any (its import, seconds,
+    is then under way in another thread: `runner.import_in_background`)."""
     actual = dict(con.execute("select column_name, data_type from information_schema.columns where table_schema = 'raw' "
                               "and table_name = ? and table_catalog = current_database()", [table.name]).fetchall())
-    schema = pd.DataFrame([{"column_name": c, "expected_type": expected.get(c, "(not in the format)"),
-                            "actual_type": actual.get(c, "(missing)")} for c in {**expected, **actual}])
-    schema_frame = Frame("schema", schema, [gxe.ExpectColumnPairValuesToBeEqual(
-        column_A="actual_type", column_B="expected_type",
-        meta={"column": "(schema)", "rule": "columns and types as the format defines them"})], ("column_name",))
-    if expected != actual:
-        return gate.validate(check, f"raw.{table.name}", [schema_frame], notes=("profile skipped: the schema is wrong",))
-
-    rules = [r for r in table.rules if set(r.columns) <= set(actual)]
+    rules = tuple(r for r in table.rules if set(r.columns) <= set(actual))
+    if table.schema != actual:
+        return Profile(table, actual, rules, None, "profile skipped: the schema is wrong")
     total, new_loads = _new_loads(con, table, everything)
     if new_loads == 0:  # every row passed this contract and none changed since: the verdict stands
-        return Verdict(check, f"raw.{table.name}", 0, notes=(
-            f"0 of {total} rows profiled (every load passed under this contract and is unchanged since)",))
+        return Profile(table, actual, rules, None,
+                       f"0 of {total} rows profiled (every load passed under this contract and is unchanged since)")
     # every row new (a first gate): one scan for every statistic; else the new rows, and for a rule comparing rows
     # with each other every row sharing its columns with one of them
     new = f"from raw.{table.name}" + ("" if new_loads is None else
                                        " where coalesce(_load_id, '') in (select load_id from gate_new_loads)")
     pairwise = [r for r in rules if r.pairwise and new_loads is not None]
     selects = "".join(f", {r.aggregate} as {quoted(r.statistic)}" for r in rules if r not in pairwise)
-    profile = con.execute(f"select count(*) as rows{selects} {new}").df()
+    statistics = con.execute(f"select count(*) as rows{selects} {new}").df()
 
     def rows_for(rule: RawRule) -> tuple[str, list]:
         if rule not in pairwise:
@@ -176,22 +186,41 @@ def validate_raw(con: duckdb.DuckDBPyConnection, gate: Gate, table: RawTable, ev
 
     for r in pairwise:
         rows, bounds = rows_for(r)
-        profile[r.statistic] = con.execute(f"select {r.aggregate} {rows}", bounds).fetchone()[0]
+        statistics[r.statistic] = con.execute(f"select {r.aggregate} {rows}", bounds).fetchone()[0]
     for r in rules:
-        if r.exact and profile[r.statistic][0] > 0:
+        if r.exact and statistics[r.statistic][0] > 0:
             rows, bounds = rows_for(r)
-            profile[r.statistic] = con.execute(f"select {r.exact} {rows}", bounds).fetchone()[0]
-    profile_frame = Frame("profile", profile, [
-        gxe.ExpectColumnValuesToBeBetween(column=r.statistic, **r.bound,
-                                          meta={"column": r.column, "rule": r.rule, "aggregate": True})
-        for r in rules])
+            statistics[r.statistic] = con.execute(f"select {r.exact} {rows}", bounds).fetchone()[0]
     scope = "every row" if new_loads is None else \
         f"the rows of {new_loads} load{'' if new_loads == 1 else 's'} new or changed since the table last passed"
-    verdict = gate.validate(check, f"raw.{table.name}", [schema_frame, profile_frame],
-                            notes=(f"{int(profile['rows'][0])} of {total} rows profiled in DuckDB ({scope})",))
+    return Profile(table, actual, rules, statistics,
+                   f"{int(statistics['rows'][0])} of {total} rows profiled in DuckDB ({scope})")
+
+
+def judge(con: duckdb.DuckDBPyConnection, gate: Gate, profiled: Profile) -> Verdict:
+    """Great Expectations' half: the schema and the profile against the contract; a pass is recorded, a failed
+    statistic is shown with a few of the rows breaking it."""
+    table, relation = profiled.table, f"raw.{profiled.table.name}"
+    if profiled.statistics is None and table.schema == profiled.actual:
+        return Verdict(profiled.check, relation, 0, notes=(profiled.note,))
+    import great_expectations.expectations as gxe
+    import pandas as pd
+
+    expected, actual = table.schema, profiled.actual
+    schema = pd.DataFrame([{"column_name": c, "expected_type": expected.get(c, "(not in the format)"),
+                            "actual_type": actual.get(c, "(missing)")} for c in {**expected, **actual}])
+    frames = [Frame("schema", schema, [gxe.ExpectColumnPairValuesToBeEqual(
+        column_A="actual_type", column_B="expected_type",
+        meta={"column": "(schema)", "rule": "columns and types as the format defines them"})], ("column_name",))]
+    if profiled.statistics is not None:
+        frames.append(Frame("profile", profiled.statistics, [
+            gxe.ExpectColumnValuesToBeBetween(column=r.statistic, **r.bound,
+                                              meta={"column": r.column, "rule": r.rule, "aggregate": True})
+            for r in profiled.rules]))
+    verdict = gate.validate(profiled.check, relation, frames, notes=(profiled.note,))
     if verdict.success:
         _record_passed(con, table)
-    by_statistic = {r.statistic: r for r in rules}
+    by_statistic = {r.statistic: r for r in profiled.rules}
     return verdict.with_examples({f.statistic: offending_rows(con, table, by_statistic[f.statistic])
                                   for f in verdict.failures if f.statistic in by_statistic})
 
@@ -207,9 +236,9 @@ def _within(con: duckdb.DuckDBPyConnection, columns: tuple[str, ...], new: str) 
 
 
 def _new_loads(con: duckdb.DuckDBPyConnection, table: RawTable, everything: bool) -> tuple[int, int | None]:
-    """Fingerprint the table's loads (temporary table gate_loads) and list those not passed under this contract
-    (gate_new_loads): (rows in the table, how many loads are new, None when every one is)."""
-    con.execute(f"""create or replace temp table gate_loads as
+    """Fingerprint the table's loads (temporary table `_loads(table)`, recorded when it passes) and list those not
+    passed under this contract (gate_new_loads): (rows in the table, how many loads are new, None when every one is)."""
+    con.execute(f"""create or replace temp table {_loads(table)} as
                     select coalesce(_load_id, '') as load_id, count(*) as rows,
                            {ROWS_HASHED} as fingerprint
                     from raw.{table.name} group by 1""")
@@ -217,19 +246,23 @@ def _new_loads(con: duckdb.DuckDBPyConnection, table: RawTable, everything: bool
     con.execute(f"create table if not exists {PASSED} (table_name VARCHAR, contract VARCHAR, load_id VARCHAR, "
                 "rows BIGINT, fingerprint HUGEINT)")
     con.execute(f"""create or replace temp table gate_new_loads as
-                    select load_id from gate_loads g where ? or not exists (
+                    select load_id from {_loads(table)} g where ? or not exists (
                         select 1 from {PASSED} p where p.table_name = ? and p.contract = ? and p.load_id = g.load_id
                           and p.rows = g.rows and p.fingerprint = g.fingerprint)""",
                 [everything, table.name, table.contract])
-    total, loads = con.execute("select coalesce(sum(rows), 0), count(*) from gate_loads").fetchone()
+    total, loads = con.execute(f"select coalesce(sum(rows), 0), count(*) from {_loads(table)}").fetchone()
     new = con.execute("select count(*) from gate_new_loads").fetchone()[0]
     return int(total), None if new == loads else new
 
 
+def _loads(table: RawTable) -> str:
+    return f"gate_loads_{table.name}"
+
+
 def _record_passed(con: duckdb.DuckDBPyConnection, table: RawTable) -> None:
-    """Every load of the table passed (gate_loads, fingerprinted as the gate began), under this contract."""
+    """Every load of the table passed (fingerprinted as its profile began), under this contract."""
     con.execute(f"delete from {PASSED} where table_name = ?", [table.name])
-    con.execute(f"insert into {PASSED} select ?, ?, load_id, rows, fingerprint from gate_loads",
+    con.execute(f"insert into {PASSED} select ?, ?, load_id, rows, fingerprint from {_loads(table)}",
                 [table.name, table.contract])
 
 

@@ -7,11 +7,14 @@ reads "column X: rule; N failing, e.g. ...", not a GX type name alone.
 """
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
+import threading
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")  # offline: no usage statistics, whichever thread imports GX
 EXAMPLES = 3  # failing values quoted per failed expectation
 SHOWN_FAILURES = 5  # failed expectations spelled out in a summary
 
@@ -66,6 +69,15 @@ class Verdict:
                                             for f in self.failures))
 
 
+def import_in_background() -> threading.Thread:
+    """Start importing Great Expectations (seconds) in another thread, for a gate with DuckDB work to do first
+    (DuckDB releases the interpreter lock while it runs); the first use waits for the import to finish."""
+    thread = threading.Thread(target=importlib.import_module, args=("great_expectations.expectations",),
+                              name="import great_expectations", daemon=True)
+    thread.start()
+    return thread
+
+
 @dataclass
 class Gate:
     """One GX context for one gate step; its data docs site is rebuilt under `docs_dir` at the end."""
@@ -79,7 +91,6 @@ class Gate:
 
     def context(self):
         if self._context is None:
-            os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")  # offline: no usage statistics
             import great_expectations as gx  # slow import (~3 s): only when a gate runs
 
             context = gx.get_context(mode="ephemeral")
