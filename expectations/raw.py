@@ -27,6 +27,7 @@ import duckdb
 from .runner import EXAMPLES, Frame, Gate, Verdict
 
 PASSED = "landing.raw_gate_passed"  # per table and contract: the loads whose rows passed, and their fingerprints
+FINGERPRINTS = "landing.raw_gate_fingerprints"  # the rows of each table by month, as the last gate passed them
 # the rows of a table (or of a group of them) as one number: a row added, removed or changed in any value changes it
 # (the raw and mart gates and the dbt build state fingerprint what they read with it)
 ROWS_HASHED = "sum(hash(*columns(*))::hugeint)"
@@ -59,6 +60,7 @@ class RawTable:
     rules: tuple[RawRule, ...]
     private: frozenset[str]  # pseudonymised identifiers: never repeated in messages
     provenance: tuple[str, str]  # the columns naming a row's file and line
+    months: str | None = None  # the date column placing a row in a month, for the dbt build state (`keep_fingerprints`)
 
     @property
     def contract(self) -> str:
@@ -236,21 +238,23 @@ def _within(con: duckdb.DuckDBPyConnection, columns: tuple[str, ...], new: str) 
 
 
 def _new_loads(con: duckdb.DuckDBPyConnection, table: RawTable, everything: bool) -> tuple[int, int | None]:
-    """Fingerprint the table's loads (temporary table `_loads(table)`, recorded when it passes) and list those not
-    passed under this contract (gate_new_loads): (rows in the table, how many loads are new, None when every one is)."""
+    """Fingerprint the table's loads, by month of `table.months` (temporary table `_loads(table)`), and list those
+    not passed under this contract (gate_new_loads): (rows in the table, how many loads are new, None when every
+    one is)."""
+    month = f"date_trunc('month', {quoted(table.months)})::date" if table.months else "null::date"
     con.execute(f"""create or replace temp table {_loads(table)} as
-                    select coalesce(_load_id, '') as load_id, count(*) as rows,
+                    select coalesce(_load_id, '') as load_id, {month} as month, count(*) as rows,
                            {ROWS_HASHED} as fingerprint
-                    from raw.{table.name} group by 1""")
+                    from raw.{table.name} group by all""")
     con.execute("create schema if not exists landing")
     con.execute(f"create table if not exists {PASSED} (table_name VARCHAR, contract VARCHAR, load_id VARCHAR, "
                 "rows BIGINT, fingerprint HUGEINT)")
     con.execute(f"""create or replace temp table gate_new_loads as
-                    select load_id from {_loads(table)} g where ? or not exists (
+                    select load_id from ({_by_load(table)}) g where ? or not exists (
                         select 1 from {PASSED} p where p.table_name = ? and p.contract = ? and p.load_id = g.load_id
                           and p.rows = g.rows and p.fingerprint = g.fingerprint)""",
                 [everything, table.name, table.contract])
-    total, loads = con.execute(f"select coalesce(sum(rows), 0), count(*) from {_loads(table)}").fetchone()
+    total, loads = con.execute(f"select coalesce(sum(rows), 0), count(*) from ({_by_load(table)})").fetchone()
     new = con.execute("select count(*) from gate_new_loads").fetchone()[0]
     return int(total), None if new == loads else new
 
@@ -259,11 +263,26 @@ def _loads(table: RawTable) -> str:
     return f"gate_loads_{table.name}"
 
 
+def _by_load(table: RawTable) -> str:
+    return f"select load_id, sum(rows) as rows, sum(fingerprint) as fingerprint from {_loads(table)} group by load_id"
+
+
 def _record_passed(con: duckdb.DuckDBPyConnection, table: RawTable) -> None:
     """Every load of the table passed (fingerprinted as its profile began), under this contract."""
     con.execute(f"delete from {PASSED} where table_name = ?", [table.name])
-    con.execute(f"insert into {PASSED} select ?, ?, load_id, rows, fingerprint from {_loads(table)}",
+    con.execute(f"insert into {PASSED} select ?, ?, load_id, rows, fingerprint from ({_by_load(table)})",
                 [table.name, table.contract])
+
+
+def keep_fingerprints(con: duckdb.DuckDBPyConnection, run: str, tables: list[RawTable]) -> None:
+    """After a gate every table passed: each table's rows by month, as profiled, for the dbt build of the same run
+    (pipelines/build_state.py), which would otherwise read every row again."""
+    con.execute(f"create table if not exists {FINGERPRINTS} (run VARCHAR, relation VARCHAR, months VARCHAR, "
+                "month DATE, rows HUGEINT, fingerprint HUGEINT)")
+    con.execute(f"delete from {FINGERPRINTS}")
+    for table in tables:
+        con.execute(f"""insert into {FINGERPRINTS} select ?, ?, ?, month, sum(rows), sum(fingerprint)
+                        from {_loads(table)} group by month""", [run, f"raw.{table.name}", table.months])
 
 
 def offending_rows(con: duckdb.DuckDBPyConnection, table: RawTable, rule: RawRule) -> tuple[str, ...]:

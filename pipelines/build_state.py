@@ -29,6 +29,7 @@ from pathlib import Path
 
 import duckdb
 
+from expectations.raw import FINGERPRINTS as GATE_FINGERPRINTS
 from expectations.raw import ROWS_HASHED
 
 from .settings import DBT_DIR
@@ -52,12 +53,13 @@ class Plan:
     rebuild_from: dict[str, str | None]  # incremental model -> the first month it rebuilds (None: every month)
 
 
-def begin(con: duckdb.DuckDBPyConnection, manifest: dict, whole: bool) -> Plan:
+def begin(con: duckdb.DuckDBPyConnection, manifest: dict, whole: bool, run: str | None = None) -> Plan:
     """Fingerprint the build's inputs, compare them with the last successful build's, and forget that build's
     state (until this build succeeds, the tables may hold anything). `manifest`: the last build's, whose graph is
     this build's when the project is unchanged. `whole`: the build runs every node of the project (a run of some
-    of them builds what it was asked to, and leaves no state)."""
-    state = fingerprints(con, source_months(manifest))
+    of them builds what it was asked to, and leaves no state). `run`: the pipeline run building, whose raw gate
+    may have fingerprinted the raw tables already."""
+    state = fingerprints(con, source_months(manifest), run)
     before = recorded(con)
     full = not (whole and builds_on(before, state))
     unchanged = [] if full else unchanged_nodes(manifest, before, state)
@@ -78,18 +80,38 @@ def project_fingerprint(project_dir: Path = DBT_DIR) -> str:
     return digest.hexdigest()
 
 
-def fingerprints(con: duckdb.DuckDBPyConnection, sources: dict[str, str | None]) -> dict[str, str]:
+def fingerprints(con: duckdb.DuckDBPyConnection, sources: dict[str, str | None], run: str | None = None
+                 ) -> dict[str, str]:
     """The project's fingerprint and each source's (schema.table -> its months column, or None): rows and the sum
-    of their hashes, for the whole table and, with a months column, for each month of it (`<source>@<month>`)."""
+    of their hashes, for the whole table and, with a months column, for each month of it (`<source>@<month>`).
+    Those the raw gate of the same `run` took by the same months column are taken as they are: nothing but that
+    gate ran on the raw tables since (expectations/raw.py, `keep_fingerprints`)."""
     state = {PROJECT: project_fingerprint()}
+    taken = _taken_by_gate(con, run)
     for source, column in sources.items():
-        month = f"date_trunc('month', \"{column}\")::date" if column else "null::date"
-        months = con.execute(f"select {month}, count(*), {ROWS_HASHED} from {source} group by 1"
-                             ).fetchall()
+        if (source, column) in taken:
+            months = taken[source, column]
+        else:
+            month = f"date_trunc('month', \"{column}\")::date" if column else "null::date"
+            months = con.execute(f"select {month}, count(*), {ROWS_HASHED} from {source} group by 1").fetchall()
         if column:
             state |= {f"{source}@{first_day}": f"{rows}:{total}" for first_day, rows, total in months}
         state[source] = f"{sum(m[1] for m in months)}:{sum(m[2] for m in months)}"
     return state
+
+
+def _taken_by_gate(con: duckdb.DuckDBPyConnection, run: str | None) -> dict[tuple[str, str | None], list[tuple]]:
+    if run is None:
+        return {}
+    try:
+        rows = con.execute(f"select relation, months, month, rows, fingerprint from {GATE_FINGERPRINTS} where run = ?",
+                           [run]).fetchall()
+    except duckdb.CatalogException:  # no gate has kept any
+        return {}
+    taken: dict[tuple[str, str | None], list[tuple]] = {}
+    for relation, column, *month in rows:
+        taken.setdefault((relation, column), []).append(tuple(month))
+    return taken
 
 
 def recorded(con: duckdb.DuckDBPyConnection) -> dict[str, str]:

@@ -54,7 +54,7 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCore, home: HomeResour
              and context.selected_asset_check_keys == set(dbt_models.check_keys))
     with home.build_database() as con:
         plan = build_state.begin(con, load_manifest(last_manifest if last_manifest.exists()
-                                                    else dbt_project.manifest_path), whole)
+                                                    else dbt_project.manifest_path), whole, context.run.run_id)
     if plan.unchanged:
         context.log.info(f"{len(plan.unchanged)} models, seeds and tests not run again: their inputs are as the last "
                          f"successful build found them; the models keeping their tables: {', '.join(plan.kept_models)}")

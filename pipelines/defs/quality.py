@@ -5,7 +5,7 @@ reports one check per table: gx_raw_<table> before dbt; gx_, distribution_ and d
 Neither reads again what it passed: the raw gate profiles the loads it has not passed (expectations/raw.py), and a
 mart check whose inputs and rules are unchanged since it passed is not run again (expectations/standing.py).
 """
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import date
 from functools import partial
 
@@ -14,13 +14,13 @@ import dagster as dg
 from expectations.contract import dbt_vars, load_manifest, mart_contracts
 from expectations.disclosure import thresholds as disclosure_limits
 from expectations.marts import PREVIOUS, validate_contract, validate_disclosure, validate_distribution
-from expectations.raw import judge, profile
+from expectations.raw import judge, keep_fingerprints, profile
 from expectations.runner import Gate, Verdict, import_in_background
 from expectations.standing import configuration, run_or_stand
 from expectations.suites import mart_rules
 from expectations.thresholds import load_thresholds
 
-from ..build_state import full_build_asked
+from ..build_state import full_build_asked, source_months
 from ..faults import fault_point
 from ..freshness import source_freshness
 from ..project import dbt_project
@@ -29,8 +29,10 @@ from ..sources.contract import raw_table, tables
 from .dbt import mart_keys
 from .resources import HomeResource
 
-# one check per raw table, against the contract of the formats that land in it
-RAW_TABLES = {table: raw_table(table) for table in tables()}
+# one check per raw table, against the contract of the formats that land in it; its rows are fingerprinted by the
+# months the dbt build rebuilds from (the source's `changes_months_from`), for the build of the same run
+MONTHS = source_months(load_manifest(dbt_project.manifest_path))
+RAW_TABLES = {table: replace(raw_table(table), months=MONTHS.get(f"raw.{table}")) for table in tables()}
 MART_CHECKS = {
     "gx": "contract: grain, documented scales, known codes, every ICS in every period",
     "distribution": "no row count, period mean or ICS rate far outside the published history",
@@ -65,6 +67,8 @@ def raw_gate(context: dg.AssetCheckExecutionContext, home: HomeResource):
         for table, profiled in profiles.items():
             verdicts[table] = judge(con, gate, profiled)
             fault_point("quality_gate")
+        if all(verdict.success for verdict in verdicts.values()):
+            keep_fingerprints(con, context.run.run_id, list(RAW_TABLES.values()))
     docs = gate.build_docs()
     for table, verdict in verdicts.items():
         yield check_result(dg.AssetKey(["raw", table]), verdict, docs)

@@ -110,6 +110,32 @@ def test_a_build_starts_by_forgetting_the_state_and_a_build_of_some_nodes_keeps_
         assert build_state.begin(con, manifest, whole=False).unchanged == []
 
 
+def test_the_build_takes_the_fingerprints_its_run_s_raw_gate_took_and_they_are_what_it_would_read(
+        published_tiny, tmp_path):
+    from expectations.raw import FINGERPRINTS
+
+    manifest = load_manifest(dbt_project.manifest_path)
+    sources = build_state.source_months(manifest)
+    with dg.DagsterInstance.from_config(str(published_tiny.dagster_home)) as instance:
+        run = instance.get_runs(limit=1)[0].run_id
+    db = tmp_path / "build.duckdb"
+    shutil.copy(published_tiny.build_db, db)
+    with duckdb.connect(str(db)) as con:
+        read = build_state.fingerprints(con, sources)  # every source read again
+        assert build_state.fingerprints(con, sources, run) == read
+        kept = {r for r, in con.execute(f"select distinct relation from {FINGERPRINTS} where run = ?", [run]).fetchall()}
+        assert {"raw.staff_in_post", "raw.absence_episodes", "raw.leavers", "raw.sickness_org"} <= kept
+        assert any(key.startswith("raw.staff_in_post@") for key in read)  # by month, as dbt rebuilds
+        # they are taken, not read again: a kept fingerprint changed by hand changes the state; another run's
+        # are not taken
+        con.execute(f"update {FINGERPRINTS} set fingerprint = fingerprint + 1 where relation = 'raw.staff_in_post'")
+        taken = build_state.fingerprints(con, sources, run)
+        assert taken["raw.staff_in_post"] != read["raw.staff_in_post"]
+        assert {k: v for k, v in taken.items() if not k.startswith("raw.staff_in_post")} == \
+            {k: v for k, v in read.items() if not k.startswith("raw.staff_in_post")}
+        assert build_state.fingerprints(con, sources, "another run") == read
+
+
 def test_a_new_month_rebuilds_the_incremental_models_from_that_month_only_and_they_hold_what_a_full_build_makes(
         tiny, tmp_path_factory, tmp_path, monkeypatch):
     split = tmp_path_factory.mktemp("split")
