@@ -10,7 +10,8 @@ loads with a fingerprint of that load's rows (count and sum of row hashes) and o
 (a correction, a hand edit) are profiled; a rule comparing rows with each other (a key's uniqueness) reads every
 row sharing a value with them. Rows that passed under the same contract cannot fail it, so the verdict is the
 whole table's: a new month profiles that month, not three years. A changed contract, or `everything` (the
-pipeline's switch for a full build), profiles every row.
+pipeline's switch for a full build), profiles every row. The same scan fingerprints each table by month for the dbt
+build that follows the gate (`keep_fingerprints`).
 
 The gate is given each table's contract (`RawTable`: schema and rules), derived by the pipeline from the reader's
 extract formats (pipelines/sources/contract.py); nothing here restates a bound or imports the pipeline. Numbers
