@@ -36,3 +36,20 @@ def test_closing_hints_name_the_venvs_own_executables(tmp_path, monkeypatch):
     assert all("wellbeing" in h and "/" in h.split()[0] for h in hints[:2])
     assert Path(hints[0].split()[0].strip("'")).name == "wellbeing"
     assert "import duckdb" in hints[2] and "read_only=True" in hints[2]
+
+
+def test_the_installed_command_runs_main_and_leaves_its_objects_to_the_operating_system(tmp_path, monkeypatch):
+    import gc
+    from importlib.metadata import entry_points
+
+    import pipelines.cli
+
+    [script] = [e for e in entry_points(group="console_scripts") if e.name == "wellbeing"]
+    assert script.load() is pipelines.cli.command
+    monkeypatch.setattr("sys.argv", ["wellbeing", "--home", str(tmp_path / "home"), "status"])
+    frozen = gc.get_freeze_count()
+    try:
+        assert pipelines.cli.command() == pipelines.cli.main()
+        assert gc.get_freeze_count() > frozen  # the exiting process skips its last collection
+    finally:
+        gc.unfreeze()
