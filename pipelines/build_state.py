@@ -1,10 +1,11 @@
 """What the last successful dbt build was built from, so that the next build rebuilds only what changed.
 
 A successful build records a fingerprint of each dbt source (a raw table: its row count and the sum of its rows'
-hashes, one scan, which the raw gate of the same run has already made) and of the dbt project (its files and the
-dbt and DuckDB versions). The next build rebuilds, with their tests, the models and seeds downstream of a source whose rows changed, and every mart; the others,
-every input of which is as it was, keep their tables. A re-sent month of organisation sickness rebuilds the
-sickness models and the marts, not the staff-in-post and survey models over tens of millions of rows.
+hashes, one scan, which the raw gate of the same run has already made) and of the dbt project (its files and the dbt
+and DuckDB versions). The next build rebuilds, with their tests, the models and seeds downstream of a source whose
+rows changed, and every mart; the others, every input of which is as it was, keep their tables. A re-sent month of
+organisation sickness rebuilds the sickness models and the marts, not the staff-in-post and survey models over tens
+of millions of rows.
 
 Four models over tens of millions of record-level rows are incremental by month. A source says which date column
 places its rows in time (`config: {meta: {changes_months_from: <column>}}` in its dbt source YAML): its fingerprint
