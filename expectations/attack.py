@@ -118,6 +118,8 @@ def pinned_by_combination(values: dict[str, float | None], relations: tuple[Rela
         groups[find(next(iter(row)))].append(row)
     pinned = set()
     for group_rows in groups.values():
+        if len(group_rows) == 1 and len(group_rows[0]) > 1:
+            continue  # one relation over several unknowns (none with a zero coefficient) pins none of them
         cells = sorted({cell for row in group_rows for cell in row})
         if len(cells) > MAX_COMPONENT:
             raise ValueError(f"{len(cells)} linked withheld cells: too many for the combination attack")
