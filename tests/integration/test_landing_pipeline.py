@@ -27,10 +27,11 @@ def marts(home) -> dict[str, list]:
 
 def raw_tables(home) -> dict[str, list]:
     with duckdb.connect(str(home.build_db), read_only=True) as con:
-        # not the mart gate's record of what its checks read: a check run again records it anew
+        # not the mart gate's record of what its checks read (a check run again records it anew), nor the raw
+        # gate's fingerprints for the build of its run (taken anew by every run's gate)
         tables = con.execute("select table_schema, table_name from information_schema.tables where table_schema "
-                             "in ('raw', 'landing') and table_name not in ('load_log', 'mart_gate_passed') "
-                             "order by all").fetchall()
+                             "in ('raw', 'landing') and table_name not in ('load_log', 'mart_gate_passed', "
+                             "'raw_gate_fingerprints') order by all").fetchall()
         return {f"{s}.{t}": con.execute(f"select * from {s}.{t} order by all").fetchall() for s, t in tables}
 
 
