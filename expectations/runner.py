@@ -69,13 +69,14 @@ class Verdict:
                                             for f in self.failures))
 
 
-def import_in_background() -> threading.Thread:
+def import_in_background() -> None:
     """Start importing Great Expectations (seconds) in another thread, for a gate with DuckDB work to do first
-    (DuckDB releases the interpreter lock while it runs); the first use waits for the import to finish."""
-    thread = threading.Thread(target=importlib.import_module, args=("great_expectations.expectations",),
-                              name="import great_expectations", daemon=True)
-    thread.start()
-    return thread
+    (DuckDB releases the interpreter lock while it runs); the first use waits for the import to finish. pandas,
+    which both import, is imported here first: two threads importing it at once have broken its import elsewhere."""
+    import pandas  # noqa: F401
+
+    threading.Thread(target=importlib.import_module, args=("great_expectations.expectations",),
+                     name="import great_expectations", daemon=True).start()
 
 
 @dataclass
@@ -99,9 +100,6 @@ class Gate:
                 "class_name": "SiteBuilder", "show_how_to_buttons": False,
                 "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(self.docs_dir)},
                 "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-                # the validation results only: each lists its expectations, so a page per suite (one per frame)
-                # would say it again, and rendering them was half the time of the docs
-                "site_section_builders": {"expectations": "0", "profiling": "0"},
             })
             self._context = context
         return self._context

@@ -23,8 +23,9 @@ STOP_GRACE_SECONDS = 20
 def command() -> int:
     """The `wellbeing` command: `main`, whose objects are then left to the operating system. The interpreter's
     last garbage collection walked every Dagster, dbt and Great Expectations object (over a second) only to free
-    memory the exiting process hands back anyway; files, databases and workers are closed by then. (Not in `main`:
-    a process that goes on after it, such as the tests, needs its garbage collected.)"""
+    memory the exiting process hands back anyway; files and databases are closed by then, and the exit hooks (the
+    pseudonym workers' among them) still run. (Not in `main`: a process that goes on after it, such as the tests,
+    needs its garbage collected.)"""
     code = main()
     gc.freeze()
     return code
@@ -455,4 +456,4 @@ def _group_alive(group: int) -> bool:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(command())

@@ -1,22 +1,25 @@
 """Privacy on load: keyed pseudonyms for identifiers, dates of birth generalised to age bands."""
 from __future__ import annotations
 
-import hashlib
-import hmac
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from functools import cache
 
 import polars as pl
 
+from ..hashing import hmac_64, worker_started
 from .base import PSEUDONYM, Format
 
 AGE_BANDS = ((0, 20, "under 20"), (20, 30, "20-29"), (30, 40, "30-39"), (40, 50, "40-49"),
              (50, 60, "50-59"), (60, 200, "60 and over"))
-# 64 bits: two of 3 million identifiers share a pseudonym with a chance of about 1 in 4 million (n^2 / 2^65); as a
-# number the warehouse stores, compares and hashes it several times faster than as text
-PSEUDONYM_BYTES = 8
+# identifiers from which a call's HMACs are shared among worker processes: each is one Python call (about 3 us),
+# and in the reading thread those calls held the interpreter lock that the loading thread's DuckDB calls wait for
+# (a month's staff-in-post files: 1.5 M identifiers, some 6,000 a file)
+SHARED_FROM = 2_000
+# more workers gain nothing: the reading thread, not hashing, then bounds loading
+WORKERS = min(os.cpu_count() or 1, 4)
 
 
 def pseudonym(value: str, key: bytes) -> int:
@@ -24,40 +27,30 @@ def pseudonym(value: str, key: bytes) -> int:
     return pseudonyms(pl.Series([value]), key)[0]
 
 
-# distinct identifiers from which the HMACs are shared among worker processes: each is one Python call (about 3 us),
-# and in the reading thread those calls held the interpreter lock that the loading thread's DuckDB calls wait for
-# (a month's staff-in-post files hold 1.5 M identifiers)
-SHARED_FROM = 2_000
-CORES = len(os.sched_getaffinity(0))
-
-
 def pseudonyms(values: pl.Series, key: bytes) -> pl.Series:
     """`pseudonym` of every value. Callers pass distinct identifiers (far fewer than rows) and join back."""
     clear = values.cast(pl.String).to_list()
-    if len(clear) < SHARED_FROM or CORES == 1:
-        hashed = _hmac_all(key, clear)
-    else:
-        share = -(-len(clear) // CORES)
-        parts = [clear[i:i + share] for i in range(0, len(clear), share)]
-        hashed = [h for part in _workers().map(_hmac_all, [key] * len(parts), parts) for h in part]
-    return pl.Series(values.name, hashed, dtype=PSEUDONYM)
+    hashed = _shared(key, clear) if len(clear) >= SHARED_FROM and WORKERS > 1 else None
+    return pl.Series(values.name, hmac_64(key, clear) if hashed is None else hashed, dtype=PSEUDONYM)
 
 
-def _hmac_all(key: bytes, clear: list[str | None]) -> list[int | None]:
-    keyed = hmac.new(key, digestmod=hashlib.sha256)  # the keyed state built once, copied per value
-
-    def one(value: str) -> int:
-        h = keyed.copy()
-        h.update(value.encode())
-        return int.from_bytes(h.digest()[:PSEUDONYM_BYTES], "big")
-
-    return [None if v is None else one(v) for v in clear]
+def _shared(key: bytes, clear: list[str | None]) -> list[int | None] | None:
+    """The HMACs computed by the workers, a share each (None if a worker died: then computed here)."""
+    share = -(-len(clear) // WORKERS)
+    parts = [clear[i:i + share] for i in range(0, len(clear), share)]
+    try:
+        return [h for part in _workers().map(hmac_64, [key] * len(parts), parts) for h in part]
+    except BrokenProcessPool:  # killed, or out of memory: the next call starts new workers
+        _workers.cache_clear()
+        return None
 
 
 @cache
 def _workers() -> ProcessPoolExecutor:
-    """One process per core, started once, from a server process (the loader's threads are not forked)."""
-    return ProcessPoolExecutor(CORES, mp_context=multiprocessing.get_context("forkserver"))
+    """Started once per process, from a server process (the loader's threads are not forked); they import only
+    pipelines.hashing."""
+    return ProcessPoolExecutor(WORKERS, mp_context=multiprocessing.get_context("forkserver"),
+                               initializer=worker_started, initargs=(os.getpid(),))
 
 
 def age_band(age: pl.Expr) -> pl.Expr:

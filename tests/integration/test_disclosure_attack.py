@@ -37,7 +37,7 @@ def test_a_combination_of_relations_pins_down_an_organisation_that_moved():
     assert peel(values, relations) == {}
     assert pinned_by_combination(values, relations) == {"M"}
     assert pinned_by_combination({**values, "QDD_current": None}, relations) == set()
-    # one relation alone pins none of its unknowns (taken without a decomposition), two of them can
+    # one relation over several unknowns pins none of them (taken without a decomposition); over one, it pins it
     assert pinned_by_combination(values, relations[:1]) == set()
     assert pinned_by_combination({**values, "G": 3.0, "H": None}, (Relation("QDD_current", ("G", "H")),)) == {"H"}
 

@@ -255,11 +255,17 @@ def test_disclosure_scan(con, gate):
     assert failed["pulse_psi_score", "withheld"].examples == ("org_code=F, survey_year=2024, pulse_psi_score=6",)
 
 
-def test_a_frame_that_fails_is_reported_and_documented_in_full_once(gate):
+def test_a_frame_that_fails_is_reported_and_documented_in_full_once(gate, monkeypatch):
+    import great_expectations as gx
     import great_expectations.expectations as gxe
     import pandas as pd
 
     from expectations.runner import Frame
+
+    asked = []  # how much each validation asked GX to gather
+    run = gx.ValidationDefinition.run
+    monkeypatch.setattr(gx.ValidationDefinition, "run", lambda self, **kw: (
+        asked.append((self.name.split(".")[0], kw["result_format"]["result_format"])), run(self, **kw))[1])
 
     rule = {"column": "rate", "rule": "at most 100"}
     ok = Frame("ok", pd.DataFrame({"org": ["A", "B"], "rate": [5.0, 7.5]}),
@@ -269,6 +275,8 @@ def test_a_frame_that_fails_is_reported_and_documented_in_full_once(gate):
                  gxe.ExpectColumnValuesToNotBeNull(column="org")], ("org",))
     assert gate.validate("check_ok", "t", [ok]).success
     verdict = gate.validate("check_bad", "t", [bad])
+    # whether each expectation held, and only for the frame that failed, its failing rows
+    assert asked == [("check_ok", "BOOLEAN_ONLY"), ("check_bad", "BOOLEAN_ONLY"), ("check_bad", "SUMMARY")]
     [failure] = verdict.failures
     assert verdict.evaluated == 2 and failure.failing == "1 of 3 rows failing"
     assert failure.examples == ("org=B, rate=150.5",)
@@ -330,20 +338,21 @@ def test_raw_uniqueness_is_counted_by_hash_and_confirmed_exactly(con, gate):
     assert validate_raw(con, gate, replace(table, rules=colliding)).failures == ()
 
 
-def test_the_raw_gate_profiles_the_rows_it_has_not_passed_and_keys_against_the_whole_table(con, gate):
+@pytest.mark.parametrize("months", [None, "date"])  # loads fingerprinted whole, or by month (for the dbt build)
+def test_the_raw_gate_profiles_the_rows_it_has_not_passed_and_keys_against_the_whole_table(con, gate, months):
     ensure_raw_tables(con, (SICKNESS_ORG,))
-    row = ("date '2024-04-30', 'Y56', 'London', 'QMJ', 'North Central London', '{org}', 'Trust', 'Acute', "
+    row = ("date '2024-0{month}-30', 'Y56', 'London', 'QMJ', 'North Central London', '{org}', 'Trust', 'Acute', "
            "{lost}, 200, {lost} / 2, '{load}', '{load}.csv', 'sha', now(), {line}")
 
-    def insert(load: str, *rows: tuple[str, float]) -> None:
-        values = ", ".join(f"({row.format(org=org, lost=lost, load=load, line=i + 2)})"
+    def insert(load: str, *rows: tuple[str, float]) -> None:  # a load's second row a month after its first
+        values = ", ".join(f"({row.format(month=4 + i % 2, org=org, lost=lost, load=load, line=i + 2)})"
                            for i, (org, lost) in enumerate(rows))
         con.execute(f"insert into raw.sickness_org values {values}")
 
     def profiled(verdict) -> str:
         return verdict.notes[0]
 
-    table = raw_table("sickness_org")
+    table = replace(raw_table("sickness_org"), months=months)
     insert("april", ("RAL", 10), ("RAP", 12))
     assert profiled(validate_raw(con, gate, table)) == "2 of 2 rows profiled in DuckDB (every row)"
     validations = gate._validations

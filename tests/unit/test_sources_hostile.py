@@ -6,7 +6,11 @@ import csv
 import hashlib
 import hmac
 import io
-import os
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -132,11 +136,42 @@ def test_many_pseudonyms_shared_among_worker_processes_are_the_same_hmacs(monkey
 
     key = b"k" * 32
     values = pl.Series([f"{n:07d}" for n in range(privacy.SHARED_FROM + 5)] + [None, "é"])
+    monkeypatch.setattr(privacy, "WORKERS", 2)
     shared = pseudonyms(values, key)
-    monkeypatch.setattr(privacy, "CORES", 1)  # one process, as on a one-core machine
+    assert privacy._workers.cache_info().currsize == 1  # they were shared
+    monkeypatch.setattr(privacy, "WORKERS", 1)  # one process, as on a one-core machine
     assert shared.to_list() == pseudonyms(values, key).to_list()
     assert shared.to_list()[-2:] == [None, pseudonym("é", key)] and shared.null_count() == 1
-    assert privacy._workers.cache_info().currsize == (1 if len(os.sched_getaffinity(0)) > 1 else 0)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/status").read_text().split("State:")[1].split()[0] != "Z"
+    except (FileNotFoundError, IndexError):
+        return False
+
+
+def test_pseudonym_workers_leave_with_a_command_that_was_killed(tmp_path):
+    script = tmp_path / "hash.py"
+    script.write_text(textwrap.dedent("""
+        import time
+        import polars as pl
+        from pipelines.sources import privacy
+        if __name__ == "__main__":
+            privacy.WORKERS = 2
+            privacy.pseudonyms(pl.Series([str(n) for n in range(privacy.SHARED_FROM)]), b"k" * 32)
+            print(*privacy._workers()._processes, flush=True)
+            time.sleep(120)
+        """))
+    command = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    workers = [int(pid) for pid in command.stdout.readline().split()]
+    assert len(workers) == 2 and all(_alive(pid) for pid in workers)
+    command.kill()  # no exit hooks run
+    command.wait()
+    deadline = time.monotonic() + 15
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(_alive(pid) for pid in workers)
 
 
 def test_pseudonyms_are_the_first_64_bits_of_the_earlier_hand_built_hmac():
