@@ -34,6 +34,12 @@ FINGERPRINTS = "landing.raw_gate_fingerprints"  # the rows of each table by mont
 ROWS_HASHED = "sum(hash(*columns(*))::hugeint)"
 
 
+def month_of(column: str | None) -> str:
+    """The first day of the month of a row's `column` (null without one): the months rows are fingerprinted by, in
+    the raw gate and the dbt build state alike."""
+    return f"date_trunc('month', {quoted(column)})::date" if column else "null::date"
+
+
 @dataclass(frozen=True)
 class RawRule:
     """One statistic over the whole table, the bound it must meet, and the rows that break it."""
@@ -154,6 +160,11 @@ class Profile:
     def check(self) -> str:
         return f"gx_raw_{self.table.name}"
 
+    @property
+    def stands(self) -> bool:
+        """Every row passed this contract and none changed since: nothing to judge."""
+        return self.statistics is None and self.table.schema == self.actual
+
 
 def validate_raw(con: duckdb.DuckDBPyConnection, gate: Gate, table: RawTable, everything: bool = False) -> Verdict:
     """Validate raw.<table> against its contract: the rows not passed yet, or `everything`."""
@@ -204,7 +215,7 @@ def judge(con: duckdb.DuckDBPyConnection, gate: Gate, profiled: Profile) -> Verd
     """Great Expectations' half: the schema and the profile against the contract; a pass is recorded, a failed
     statistic is shown with a few of the rows breaking it."""
     table, relation = profiled.table, f"raw.{profiled.table.name}"
-    if profiled.statistics is None and table.schema == profiled.actual:
+    if profiled.stands:
         return Verdict(profiled.check, relation, 0, notes=(profiled.note,))
     import great_expectations.expectations as gxe
     import pandas as pd
@@ -242,9 +253,8 @@ def _new_loads(con: duckdb.DuckDBPyConnection, table: RawTable, everything: bool
     """Fingerprint the table's loads, by month of `table.months` (temporary table `_loads(table)`), and list those
     not passed under this contract (gate_new_loads): (rows in the table, how many loads are new, None when every
     one is)."""
-    month = f"date_trunc('month', {quoted(table.months)})::date" if table.months else "null::date"
     con.execute(f"""create or replace temp table {_loads(table)} as
-                    select coalesce(_load_id, '') as load_id, {month} as month, count(*) as rows,
+                    select coalesce(_load_id, '') as load_id, {month_of(table.months)} as month, count(*) as rows,
                            {ROWS_HASHED} as fingerprint
                     from raw.{table.name} group by all""")
     con.execute("create schema if not exists landing")

@@ -31,7 +31,7 @@ from pathlib import Path
 import duckdb
 
 from expectations.raw import FINGERPRINTS as GATE_FINGERPRINTS
-from expectations.raw import ROWS_HASHED
+from expectations.raw import ROWS_HASHED, month_of
 
 from .settings import DBT_DIR
 
@@ -93,8 +93,8 @@ def fingerprints(con: duckdb.DuckDBPyConnection, sources: dict[str, str | None],
         if (source, column) in taken:
             months = taken[source, column]
         else:
-            month = f"date_trunc('month', \"{column}\")::date" if column else "null::date"
-            months = con.execute(f"select {month}, count(*), {ROWS_HASHED} from {source} group by 1").fetchall()
+            months = con.execute(f"select {month_of(column)}, count(*), {ROWS_HASHED} from {source} group by 1"
+                                 ).fetchall()
         if column:
             state |= {f"{source}@{first_day}": f"{rows}:{total}" for first_day, rows, total in months}
         state[source] = f"{sum(m[1] for m in months)}:{sum(m[2] for m in months)}"
