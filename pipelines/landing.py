@@ -22,8 +22,7 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,7 +35,7 @@ from .settings import Home
 from .sources import FORMATS, ROW, Format, RejectedFile, recognise
 from .sources.base import duplicate_key_message
 from .sources.contract import raw_schema
-from .sources.registry import Extract, copy_and_scan, load_note, read_batches, sniff_columns
+from .sources.registry import Extract, copy_and_scan, load_note, read_batches, read_together, sniff_columns
 
 READ_AHEAD_BYTES = 128 << 20  # files up to this size are read whole, ahead of their load (a month's largest
 # staff-in-post extract is about 115 MB; larger files are read in batches inside their load, their memory bounded)
@@ -280,21 +279,38 @@ def ingest(con: duckdb.DuckDBPyConnection, home: Home, family: str, key: bytes |
     groups = _groups(entries, _logged(con, entries))
     results = []
     with ThreadPoolExecutor(max_workers=1) as reader:
-        def read_ahead(group: list[Staged]) -> list[Future | None]:
-            # a large file is read in batches inside its load, its memory bounded
-            return [reader.submit(lambda e=entry: _whole(read_batches(e.extract(home), key, rows)))
-                    if _small(entry) else None for entry in group]
-
-        ahead = read_ahead(groups[0]) if groups else []
+        ahead = reader.submit(_read_group, home, groups[0], key, rows) if groups else None
         for i, group in enumerate(groups):
-            reads, ahead = ahead, read_ahead(groups[i + 1]) if i + 1 < len(groups) else []
+            reads = ahead.result()
+            ahead = reader.submit(_read_group, home, groups[i + 1], key, rows) if i + 1 < len(groups) else None
             results += _load_group(con, home, group, reads, key, batch_rows)
     return results
 
 
-def _whole(read: tuple[Format, Iterator[pl.DataFrame]]) -> tuple[Format, list[pl.DataFrame]]:
-    fmt, batches = read
-    return fmt, list(batches)  # a list: a group's rows may be loaded again, file by file
+# what was read of a staged file ahead of its load: its format and rows, what reading it raised (raised again as
+# its load begins), or None for a large file, read in batches inside its load
+Read = tuple[Format, list[pl.DataFrame]] | Exception | None
+
+
+def _read_group(home: Home, group: list[Staged], key: bytes | None, batch_rows: int) -> list[Read]:
+    """A group's files, read together where they can be (`read_together`), else one by one."""
+    together = None
+    if len(group) > 1:
+        try:
+            together = read_together([entry.extract(home) for entry in group], key)
+        except Exception:  # noqa: BLE001 - each file read alone then raises what is wrong, with the file it is in
+            together = None
+    fmt, rows = together or (None, [None] * len(group))
+    return [(fmt, [frame]) if frame is not None else _read_whole(home, entry, key, batch_rows) if _small(entry) else None
+            for entry, frame in zip(group, rows, strict=True)]
+
+
+def _read_whole(home: Home, entry: Staged, key: bytes | None, batch_rows: int) -> Read:
+    try:
+        fmt, batches = read_batches(entry.extract(home), key, batch_rows)
+        return fmt, list(batches)  # a list: a group's rows may be loaded again, file by file
+    except Exception as err:  # noqa: BLE001 - raised again where the file's load begins, as reading it then would
+        return err
 
 
 def _logged(con, entries: list[Staged]) -> tuple[set[str], set[str], set[str]]:
@@ -332,15 +348,24 @@ def _groups(entries: list[Staged], logged: tuple[set[str], set[str], set[str]]) 
     return groups
 
 
-def _load_group(con, home: Home, entries: list[Staged], reads: list[Future | None], key: bytes | None,
+def _load_group(con, home: Home, entries: list[Staged], reads: list[Read], key: bytes | None,
                 batch_rows: int | None) -> list[LoadResult]:
-    """A group's files in one transaction. When one is rejected, the group is halved until that file loads alone
-    (named, quarantined, the rest loaded as if each had loaded alone). Every group that commits passed the checks
-    each of its files would have passed in turn: none of them was known before (`_groups`), and the group's key
-    checks span all its rows, stricter than one file's (a key repeated in another organisation's file of the
+    """A group's files in one transaction. A file that could not be read is quarantined on its own, the files
+    around it loaded as groups. When a file is rejected in the load, the group is halved until that file loads
+    alone (named, quarantined, the rest loaded as if each had loaded alone). Every group that commits passed the
+    checks each of its files would have passed in turn: none of them was known before (`_groups`), and the group's
+    key checks span all its rows, stricter than one file's (a key repeated in another organisation's file of the
     group, which alone would load, sends the group down to single files)."""
-    if len(entries) == 1:
-        return [load_staged(con, home, entries[0], key, batch_rows, read=reads[0])]
+    if len(entries) <= 1:
+        return [load_staged(con, home, entries[0], key, batch_rows, read=reads[0])] if entries else []
+    unread = [i for i, read in enumerate(reads) if isinstance(read, Exception)]
+    if unread:
+        results, start = [], 0
+        for i in unread:
+            results += _load_group(con, home, entries[start:i], reads[start:i], key, batch_rows)
+            results.append(load_staged(con, home, entries[i], key, batch_rows, read=reads[i]))
+            start = i + 1
+        return results + _load_group(con, home, entries[start:], reads[start:], key, batch_rows)
     try:
         return _commit(con, home, entries, reads, key, batch_rows)
     except Exception:  # a rejection, or an error one file's own load would meet after the loads before it
@@ -375,10 +400,10 @@ def load_file(con: duckdb.DuckDBPyConnection, home: Home, path: Path, key: bytes
 
 def load_staged(con: duckdb.DuckDBPyConnection, home: Home, entry: Staged, key: bytes | None = None,
                 batch_rows: int | None = None, loaded_at: datetime | None = None,
-                replaying: bool = False, read: Future | None = None) -> LoadResult:
+                replaying: bool = False, read: Read = None) -> LoadResult:
     """Load one staged file in one transaction (`_commit`), or log it as a duplicate, or quarantine it with the
-    reason. `replaying`: the entry is an archived load being rebuilt (its bytes stay where they are). `read`: the
-    file already being read (`read_batches`), whose errors surface here as they would from reading it now. The
+    reason. `replaying`: the entry is an archived load being rebuilt (its bytes stay where they are). `read`: what
+    was read of the file already (`_read_group`), whose errors surface here as they would from reading it now. The
     caller has recorded the key's fingerprint (`record_fingerprint`: ingest, load_file and rebuild do, once) before
     loading a record-level file."""
     fmt = BY_NAME[entry.format]
@@ -405,12 +430,12 @@ def load_staged(con: duckdb.DuckDBPyConnection, home: Home, entry: Staged, key: 
     return result
 
 
-def _commit(con, home: Home, entries: list[Staged], reads: list[Future | None], key: bytes | None,
+def _commit(con, home: Home, entries: list[Staged], reads: list[Read], key: bytes | None,
             batch_rows: int | None, loaded_at: datetime | None = None, replaying: bool = False,
             resent: bool = False) -> list[LoadResult]:
-    """Files of one format loaded in one transaction: every batch of each, then the checks that span the files and
-    the table (a key twice among them, or in force from another load, rejects them all); each file's bytes archived
-    and its load logged before the commit. On any error: rolled back, the archive copies removed, the error raised.
+    """Files of one format loaded in one transaction: their rows, then the checks that span the files and the table
+    (a key twice among them, or in force from another load, rejects them all); each file's bytes archived and its
+    load logged before the commit. On any error: rolled back, the archive copies removed, the error raised.
     `resent`: the one file is a resend, superseding the earlier loads of its name."""
     assert not resent or len(entries) == 1, "only a file loaded alone supersedes"
     loaded_at = loaded_at or datetime.now(UTC).replace(tzinfo=None)
@@ -418,42 +443,47 @@ def _commit(con, home: Home, entries: list[Staged], reads: list[Future | None], 
     stored: list[str] = []
     con.execute("begin transaction")
     try:
-        # a small file's rows stay in memory while the checks read the key columns held; a large file (always
-        # alone) waits whole in the held table, its batches not kept, then moves into the raw table
+        # small files' rows stay in memory while the checks read their key columns held, then go into the raw table
+        # in one insert (an insert costs milliseconds however few its rows); a large file (always alone) waits whole
+        # in the held table, its batches not kept, then moves into the raw table
         whole_rows = not _small(first)
-        loads = []
+        loads, stamped = [], []
         for entry, read in zip(entries, reads, strict=True):
-            fmt, batches = read.result() if read else read_batches(entry.extract(home), key,
-                                                                   batch_rows or configured_batch_rows())
+            if isinstance(read, Exception):
+                raise read
+            fmt, batches = read or read_batches(entry.extract(home), key, batch_rows or configured_batch_rows())
             if not loads:
                 _hold(con, fmt, whole_rows=whole_rows)
-            rows, note, kept = 0, "", []
+            rows, note = 0, ""
             for df in batches:
                 note = note or load_note(fmt, df)
                 rows += df.height
                 if whole_rows:
                     _insert(con, HELD, _stamped(df, entry, loaded_at))
                 else:
-                    _insert(con, HELD, df.select(_held_columns(fmt)))
-                    kept.append(_stamped(df, entry, loaded_at))
-            loads.append((entry, rows, note, kept))
+                    stamped.append(_stamped(df, entry, loaded_at))
+            loads.append((entry, rows, note))
+        kept = pl.concat(stamped, how="diagonal") if stamped else None
+        if kept is not None:
+            _insert(con, HELD, kept.select(_held_columns(fmt)))
         _check_unique_in_load(con, fmt, first.file_name)
         superseded = _supersede(con, fmt, first.load_id, first.file_name, loaded_at) if resent else 0
         # the held rows are in no raw table yet: which load the check leaves out matters only to `retract`
         _check_not_loaded_elsewhere(con, fmt, first.load_id, first.file_name)
         if whole_rows:
             con.execute(f"insert into raw.{fmt.table} select * from {HELD}")
+        elif kept is not None:
+            _insert(con, f"raw.{fmt.table}", kept)
         con.execute(f"drop table {HELD}")
         results = []
-        for entry, rows, note, kept in loads:
-            for stamped in kept:
-                _insert(con, f"raw.{fmt.table}", stamped)
+        for entry, rows, note in loads:
             result = LoadResult(entry.file_name, entry.sha256, fmt.name, fmt.family, "loaded", rows, rows, superseded,
                                 f"{entry.file_name}: loaded {rows} rows into raw.{fmt.table}" + note
                                 + (f"; superseded {superseded} rows of an earlier load of {entry.file_name}"
                                    if superseded else ""), entry.load_id)
             stored.append(entry.data if replaying else _archive(home, entry, result, loaded_at))
-            results.append(_log(con, replace(result, stored_as=stored[-1])))
+            results.append(replace(result, stored_as=stored[-1]))
+        _log(con, *results)
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
@@ -772,9 +802,12 @@ def _relative(home: Home, path: Path) -> str:
     return str(path.relative_to(home.root))
 
 
-def _log(con, result: LoadResult) -> LoadResult:
-    con.execute("insert into raw.load_log values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
-        result.load_id, result.file, result.sha256, result.format, result.family, result.outcome,
-        result.rows_read, result.rows_loaded, result.rows_superseded, result.message, result.stored_as,
-        datetime.now(UTC).replace(tzinfo=None)]).fetchone()
-    return result
+def _log(con, *results: LoadResult) -> LoadResult:
+    """Each result a row of raw.load_log, in one statement; returns the last (`return _log(con, result)`)."""
+    row = "(" + ", ".join("?" * 12) + ")"
+    now = datetime.now(UTC).replace(tzinfo=None)
+    con.execute(f"insert into raw.load_log values {', '.join([row] * len(results))}", [
+        value for r in results for value in (
+            r.load_id, r.file, r.sha256, r.format, r.family, r.outcome, r.rows_read, r.rows_loaded,
+            r.rows_superseded, r.message, r.stored_as, now)]).fetchone()
+    return results[-1]

@@ -167,9 +167,10 @@ def normalise_header(name: str) -> str:
     return name.strip().strip('"').strip().lower()
 
 
-def drop_blank_rows(df: pl.DataFrame) -> pl.DataFrame:
-    """Blank lines read as rows of nulls; they are not data."""
-    values = [c for c in df.columns if c != ROW]
+def drop_blank_rows(df: pl.DataFrame, values: list[str] | None = None) -> pl.DataFrame:
+    """Blank lines read as rows of nulls in the file's columns (`values`; default: all but the line number); they
+    are not data."""
+    values = [c for c in df.columns if c != ROW] if values is None else values
     return df.filter(~pl.all_horizontal(pl.col(values).is_null())) if values else df
 
 

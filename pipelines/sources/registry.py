@@ -15,6 +15,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import accumulate
 from pathlib import Path
 
 import polars as pl
@@ -193,6 +194,45 @@ def read_batches(source: Path | Extract, key: bytes | None = None,
     return fmt, _csv_batches(extract, fmt, [normalise_header(c) for c in header], key, batch_rows)
 
 
+def read_together(extracts: list[Extract], key: bytes | None = None
+                  ) -> tuple[Format, list[pl.DataFrame | None]] | None:
+    """Several CSV extracts of one format read, typed and pseudonymised in one pass: the format and each extract's
+    rows as `read_batches` gives them in one batch, or None for an extract to be read alone (no data rows, or a
+    short row). None for them all when any is not plain UTF-8, has another header, or a value or rule fails:
+    `read_batches` then reads each, to load it or reject it as it says. A month's hundreds of per-organisation
+    files pay polars' and Python's per-call costs once, not once a file (a month's absence files: 2.1 s read one
+    by one, 0.7 s together)."""
+    if any(e.utf8 is not True or e.nul_row is not None or _is_workbook(e.path) for e in extracts):
+        return None
+    file = "__extract"  # which extract a row is from
+    try:
+        headers = {tuple(sniff_columns(e)) for e in extracts}
+        if len(headers) != 1:
+            return None
+        header = [normalise_header(c) for c in headers.pop()]
+        fmt = recognise(header, extracts[0].name)
+        if not fmt.header or fmt.reshape is not None or fmt.variable is not None:
+            return None
+        _need_key(fmt, key)
+        frame = pl.concat(pl.scan_csv(e.path, has_header=True, infer_schema=False).rename(normalise_header)
+                          .with_row_index(ROW, offset=2)
+                          .with_columns(pl.col(ROW).cast(pl.Int64), pl.lit(i, dtype=pl.Int32).alias(file))
+                          for i, e in enumerate(extracts)).collect()
+        # a null in the last column may be a short row: those files are counted, and one with a short row read alone
+        suspects = frame.filter(pl.col(header[-1]).is_null()).get_column(file).unique().to_list()
+        short = pl.concat(_miscounted_lines(extracts[i].path, len(header)).head(1)
+                          .with_columns(pl.lit(i, pl.Int32).alias(file)) for i in suspects
+                          ).collect().get_column(file).to_list() if suspects else []
+        frame = drop_blank_rows(frame.filter(~pl.col(file).is_in(short)), values=header)
+        # typing and pseudonymising keep every row in its place; a file left with no row is read alone
+        rows = _finish(frame.drop(file), fmt, extracts[0].name, key) if frame.height else frame
+    except (RejectedFile, pl.exceptions.PolarsError):
+        return None
+    lengths = dict(frame.group_by(file, maintain_order=True).len().iter_rows())
+    starts = dict(zip(lengths, accumulate(lengths.values(), initial=0), strict=False))
+    return fmt, [rows.slice(starts[i], lengths[i]) if i in lengths else None for i in range(len(extracts))]
+
+
 def load_note(fmt: Format, df: pl.DataFrame) -> str:
     """Format-specific facts for the load message (e.g. an ODS snapshot's date and its blank ICB fields)."""
     return reference.load_note(df) if fmt is reference.ODS_ORGANISATIONS else ""
@@ -290,22 +330,24 @@ def _quote_problem(source: Path) -> tuple[int | None, int, str]:
 
 
 def _check_field_counts(source: Path, width: int, file: str) -> None:
-    """Reject the first row with more or fewer fields than the header (polars would pad a short row with nulls).
-
-    Lines holding an odd number of quotes belong to a field spanning lines and are not counted.
-    """
-    line = pl.col("line")
-    fields = line.str.replace_all('"[^"]*"', "").str.count_matches(",") + 1
-    bad = (pl.scan_csv(source, has_header=False, separator="\x1f", quote_char=None, infer_schema=False,
-                       new_columns=["line"])
-           .with_row_index("line_number", offset=1)
-           .filter(line.is_not_null() & (line.str.count_matches('"') % 2 == 0) & (fields != width))
-           .select("line_number", fields.alias("fields"))
-           .head(1).collect())
+    """Reject the first row with more or fewer fields than the header (polars would pad a short row with nulls)."""
+    bad = _miscounted_lines(source, width).head(1).collect()
     if bad.height:
         n, row = bad["fields"][0], bad["line_number"][0]
         what = "truncated?" if n < width else "an unquoted comma, or a wrong delimiter?"
         raise RejectedFile(file, f"the row has {n} fields but the header has {width} ({what})", row=row)
+
+
+def _miscounted_lines(source: Path, width: int) -> pl.LazyFrame:
+    """The lines with more or fewer fields than `width` (line_number, fields). Lines holding an odd number of quotes
+    belong to a field spanning lines and are not counted."""
+    line = pl.col("line")
+    fields = line.str.replace_all('"[^"]*"', "").str.count_matches(",") + 1
+    return (pl.scan_csv(source, has_header=False, separator="\x1f", quote_char=None, infer_schema=False,
+                        new_columns=["line"])
+            .with_row_index("line_number", offset=1)
+            .filter(line.is_not_null() & (line.str.count_matches('"') % 2 == 0) & (fields != width))
+            .select("line_number", fields.alias("fields")))
 
 
 @contextmanager

@@ -175,44 +175,68 @@ def test_files_read_ahead_of_their_load_keep_their_order_and_their_own_outcomes(
         [r.file for r in results]
 
 
+def sip_text(rows: list[str], header: str = SIP_HEADER, newline: str = "\n", bom: str = "") -> str:
+    return bom + newline.join([header, *rows]) + newline
+
+
 def test_files_loaded_together_end_as_each_would_alone(tmp_path, monkeypatch):
-    """New files of one format load in one transaction; a rejected file among them (a repeated key, a key another
-    file of the group holds, a bad value), a duplicate and a resend end exactly as when every file loads alone."""
-    commits = []
-    commit = landing._commit
+    """New files of one format are read together and load in one transaction; a rejected file among them (a repeated
+    key, a key another file of the group holds, a bad value, a short row, no data rows), a duplicate, a resend, a
+    blank line, another column order and a byte-order mark end exactly as when every file loads alone."""
+    commits, together = [], []
+    commit, read_together = landing._commit, landing.read_together
 
     def counted(con, home, entries, *args, **kwargs):
         results = commit(con, home, entries, *args, **kwargs)
         commits[-1].append(len(entries))
         return results
 
+    def read_with(extracts, key):
+        read = read_together(extracts, key)
+        together[-1].append(None if read is None else [rows is not None for rows in read[1]])
+        return read
+
     monkeypatch.setattr("pipelines.landing._commit", counted)
+    monkeypatch.setattr("pipelines.landing.read_together", read_with)
+    reordered = SIP_HEADER.split(",")
+    reordered[0], reordered[1] = reordered[1], reordered[0]
     queue = [
-        ("esr_staff_in_post_RJ0.csv", sip_rows(3, org="RJ0")),
-        ("esr_staff_in_post_RJ1.csv", [*sip_rows(3, org="RJ1"), sip_rows(3, org="RJ1")[0]]),  # line 5 repeats line 2
-        ("esr_staff_in_post_RJ2.csv", sip_rows(3, org="RJ2", first_id=20000)),
-        ("esr_staff_in_post_RJ2_again.csv", sip_rows(2, org="RJ2", first_id=20001)),  # keys the file before holds
-        ("esr_staff_in_post_RJ3.csv", [r.replace(",1.0,", ",-1.0,") for r in sip_rows(2, org="RJ3")]),
-        ("esr_staff_in_post_RJ4.csv", sip_rows(3, org="RJ4")),  # RJ0's keys, another organisation: loads
-        ("esr_staff_in_post_RJ0_copy.csv", sip_rows(3, org="RJ0")),  # the bytes of the first file
-        ("esr_staff_in_post_RJ0.csv", sip_rows(2, org="RJ0")),  # a correction: supersedes RJ0's month
-        ("esr_staff_in_post_RJ5.csv", sip_rows(3, org="RJ5", first_id=50000)),
-        ("esr_staff_in_post_RJ6.csv", sip_rows(3, org="RJ6", first_id=60000)),
+        ("esr_staff_in_post_RJ0.csv", sip_text(sip_rows(3, org="RJ0"))),
+        ("esr_staff_in_post_RJ1.csv", sip_text([*sip_rows(3, org="RJ1"), sip_rows(3, org="RJ1")[0]])),  # line 5 = 2
+        ("esr_staff_in_post_RJ2.csv", sip_text(sip_rows(3, org="RJ2", first_id=20000))),
+        ("esr_staff_in_post_RJ2_again.csv", sip_text(sip_rows(2, org="RJ2", first_id=20001))),  # keys RJ2 holds
+        ("esr_staff_in_post_RJ3.csv", sip_text([r.replace(",1.0,", ",-1.0,") for r in sip_rows(2, org="RJ3")])),
+        ("esr_staff_in_post_RJ4.csv", sip_text(sip_rows(3, org="RJ4"))),  # RJ0's keys, another organisation: loads
+        ("esr_staff_in_post_RJ0_copy.csv", sip_text(sip_rows(3, org="RJ0"))),  # the bytes of the first file
+        ("esr_staff_in_post_RJ0.csv", sip_text(sip_rows(2, org="RJ0"))),  # a correction: supersedes RJ0's month
+        ("esr_staff_in_post_RJ5.csv", sip_text(sip_rows(3, org="RJ5", first_id=50000))),
+        ("esr_staff_in_post_RJ7.csv", sip_text([])),  # no data rows
+        ("esr_staff_in_post_RJ8.csv", sip_text([*sip_rows(2, org="RJ8", first_id=80000), ""])),  # a blank line
+        ("esr_staff_in_post_RJ9.csv", sip_text([sip_rows(1, org="RJ9", first_id=90000)[0].rsplit(",", 1)[0]])),
+        ("esr_staff_in_post_RJ10.csv", sip_text(sip_rows(2, org="RJ10", first_id=10_0000), newline="\r\n",
+                                                bom="\ufeff")),
+        ("esr_staff_in_post_RJ6.csv", sip_text(sip_rows(3, org="RJ6", first_id=60000))),
+        ("esr_staff_in_post_RJ6_copy.csv", sip_text(sip_rows(3, org="RJ6", first_id=60000))),  # a duplicate
+        ("esr_staff_in_post_RJ11.csv", sip_text([",".join([r.split(",")[1], r.split(",")[0], *r.split(",")[2:]])
+                                                 for r in sip_rows(2, org="RJ11", first_id=11_0000)],
+                                                header=",".join(reordered))),
+        ("esr_staff_in_post_RJ12.csv", sip_text(sip_rows(2, org="RJ12", first_id=12_0000))),
     ]
     ends = []
     for group_bytes in (landing.GROUP_BYTES, 0):  # 0: every file alone
         monkeypatch.setattr("pipelines.landing.GROUP_BYTES", group_bytes)
         commits.append([])
+        together.append([])
         home = Home(tmp_path / f"home{group_bytes}").ensure()
         with duckdb.connect(str(home.build_db)) as con:
             ensure_raw_tables(con)
-            for name, rows in queue:
-                write_sample(home.landing, "staff_in_post", "\n".join([SIP_HEADER, *rows]) + "\n", name)
+            for name, text in queue:
+                write_sample(home.landing, "staff_in_post", text, name)
                 assert not route(con, home, now=time.time() + 60)  # one at a time: staged in this order
             results = ingest(con, home, "workforce", KEY)
             ends.append(([(r.file, r.outcome, r.rows_loaded, r.rows_superseded, r.message) for r in results],
                          con.execute("select file_name, outcome, rows_loaded, message from raw.load_log "
-                                     "order by logged_at").fetchall(),
+                                     "order by logged_at, file_name").fetchall(),
                          con.execute("select * exclude (_loaded_at, _load_id) from raw.staff_in_post "
                                      "order by all").fetchall()))
     assert ends[0] == ends[1]
@@ -221,10 +245,18 @@ def test_files_loaded_together_end_as_each_would_alone(tmp_path, monkeypatch):
         ("esr_staff_in_post_RJ2.csv", "loaded", 0), ("esr_staff_in_post_RJ2_again.csv", "rejected", 0),
         ("esr_staff_in_post_RJ3.csv", "rejected", 0), ("esr_staff_in_post_RJ4.csv", "loaded", 0),
         ("esr_staff_in_post_RJ0_copy.csv", "duplicate", 0), ("esr_staff_in_post_RJ0.csv", "loaded", 3),
-        ("esr_staff_in_post_RJ5.csv", "loaded", 0), ("esr_staff_in_post_RJ6.csv", "loaded", 0)]
+        ("esr_staff_in_post_RJ5.csv", "loaded", 0), ("esr_staff_in_post_RJ7.csv", "rejected", 0),
+        ("esr_staff_in_post_RJ8.csv", "loaded", 0), ("esr_staff_in_post_RJ9.csv", "rejected", 0),
+        ("esr_staff_in_post_RJ10.csv", "loaded", 0), ("esr_staff_in_post_RJ6.csv", "loaded", 0),
+        ("esr_staff_in_post_RJ6_copy.csv", "duplicate", 0), ("esr_staff_in_post_RJ11.csv", "loaded", 0),
+        ("esr_staff_in_post_RJ12.csv", "loaded", 0)]
     assert "esr_staff_in_post_RJ1.csv: row 5" in ends[0][0][1][4]
     assert "esr_staff_in_post_RJ3.csv: row 2, column fte" in ends[0][0][4][4]
+    assert "no data rows" in ends[0][0][9][4] and "esr_staff_in_post_RJ9.csv: row 2" in ends[0][0][11][4]
     assert max(commits[0]) > 1 and set(commits[1]) == {1}  # some files did load together; alone, none did
+    # read together: a group with a bad value or two headers is read file by file; in a group of good files, one
+    # with no data rows or a short row is read alone (one with a blank line is not)
+    assert None in together[0] and [True, False, True, False, True, True] in together[0] and together[1] == []
 
 
 def test_an_error_that_stops_a_group_ends_as_if_each_file_had_loaded_alone(warehouse, monkeypatch):
@@ -235,14 +267,16 @@ def test_an_error_that_stops_a_group_ends_as_if_each_file_had_loaded_alone(wareh
                                                                                     first_id=10000 * (i + 1))]) + "\n",
                      f"esr_staff_in_post_RJ{i}.csv")
         assert not route(con, home, now=time.time() + 60)
-    read = landing.read_batches
 
-    def failing(extract, *args):
-        if extract.name == "esr_staff_in_post_RJ2.csv":
-            raise OSError("the disk went away")
-        return read(extract, *args)
+    def failing(read):  # the file fails whether it is read alone or with others
+        def reading(source, *args):
+            if "esr_staff_in_post_RJ2.csv" in [e.name for e in (source if isinstance(source, list) else [source])]:
+                raise OSError("the disk went away")
+            return read(source, *args)
+        return reading
 
-    monkeypatch.setattr("pipelines.landing.read_batches", failing)
+    monkeypatch.setattr("pipelines.landing.read_batches", failing(landing.read_batches))
+    monkeypatch.setattr("pipelines.landing.read_together", failing(landing.read_together))
     with pytest.raises(OSError, match="disk went away"):
         ingest(con, home, "workforce", KEY)
     assert con.execute("select file_name, outcome from raw.load_log order by logged_at").fetchall() == [

@@ -11,7 +11,7 @@ import xlsxwriter
 from pipelines.sources import FORMATS, RejectedFile, read_extract, recognise
 from pipelines.sources.base import ROW, looks_like_identifier
 from pipelines.sources.privacy import pseudonym
-from pipelines.sources.registry import read_batches
+from pipelines.sources.registry import Extract, read_batches, read_together
 from tests.fixtures.samples import SAMPLES, write_sample
 
 KEY = b"unit-test-key"
@@ -113,6 +113,22 @@ def test_batches_give_the_same_rows_as_one_read_with_line_numbers_of_the_whole_f
     assert [p.height for p in parts] == [3, 3, 3, 3, 2]
     assert pl.concat(parts).equals(whole)
     assert whole[ROW].to_list() == list(range(2, 16))
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_files_read_together_give_each_file_s_rows_as_read_alone(tmp_path, name):
+    file_name, text = SAMPLES[name]
+    header, *rows = text.splitlines()
+    paths = [write_sample(tmp_path, name, "\n".join([header, *rows[:n]]) + "\n", f"{n}_{file_name}")
+             for n in range(1, len(rows) + 1)]
+    read = read_together([Extract(p, p.name, utf8=True) for p in paths], KEY)
+    fmt = recognise([c.lower() for c in header.split(",")], file_name)
+    if fmt.reshape is not None or fmt.variable is not None:  # reshaped file by file (e.g. respondents' answers)
+        assert read is None
+        return
+    assert read is not None and read[0] is fmt
+    for path, frame in zip(paths, read[1], strict=True):
+        assert frame.equals(read_extract(path, KEY)[1])
 
 
 def test_a_bad_value_in_a_later_batch_names_its_line_in_the_file(tmp_path):
