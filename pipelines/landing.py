@@ -24,7 +24,7 @@ import shutil
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -294,15 +294,19 @@ Read = tuple[Format, list[pl.DataFrame]] | Exception | None
 
 def _read_group(home: Home, group: list[Staged], key: bytes | None, batch_rows: int) -> list[Read]:
     """A group's files, read together where they can be (`read_together`), else one by one."""
-    together = None
+    fmt, together = None, [None] * len(group)
     if len(group) > 1:
         try:
-            together = read_together([entry.extract(home) for entry in group], key)
+            fmt, together = read_together([entry.extract(home) for entry in group], key) or (fmt, together)
         except Exception:  # noqa: BLE001 - each file read alone then raises what is wrong, with the file it is in
-            together = None
-    fmt, rows = together or (None, [None] * len(group))
-    return [(fmt, [frame]) if frame is not None else _read_whole(home, entry, key, batch_rows) if _small(entry) else None
-            for entry, frame in zip(group, rows, strict=True)]
+            pass
+    reads = []
+    for entry, rows in zip(group, together, strict=True):
+        if rows is not None:
+            reads.append((fmt, [rows]))
+        else:
+            reads.append(_read_whole(home, entry, key, batch_rows) if _small(entry) else None)
+    return reads
 
 
 def _read_whole(home: Home, entry: Staged, key: bytes | None, batch_rows: int) -> Read:
@@ -350,14 +354,16 @@ def _groups(entries: list[Staged], logged: tuple[set[str], set[str], set[str]]) 
 
 def _load_group(con, home: Home, entries: list[Staged], reads: list[Read], key: bytes | None,
                 batch_rows: int | None) -> list[LoadResult]:
-    """A group's files in one transaction. A file that could not be read is quarantined on its own, the files
-    around it loaded as groups. When a file is rejected in the load, the group is halved until that file loads
+    """A group's files in one transaction. A file that could not be read is loaded on its own (quarantined, when
+    rejected), the files around it as groups. When a file is rejected in the load, the group is halved until that file loads
     alone (named, quarantined, the rest loaded as if each had loaded alone). Every group that commits passed the
     checks each of its files would have passed in turn: none of them was known before (`_groups`), and the group's
     key checks span all its rows, stricter than one file's (a key repeated in another organisation's file of the
     group, which alone would load, sends the group down to single files)."""
-    if len(entries) <= 1:
-        return [load_staged(con, home, entries[0], key, batch_rows, read=reads[0])] if entries else []
+    if not entries:
+        return []
+    if len(entries) == 1:
+        return [load_staged(con, home, entries[0], key, batch_rows, read=reads[0])]
     unread = [i for i, read in enumerate(reads) if isinstance(read, Exception)]
     if unread:
         results, start = [], 0
@@ -463,6 +469,7 @@ def _commit(con, home: Home, entries: list[Staged], reads: list[Read], key: byte
                 else:
                     stamped.append(_stamped(df, entry, loaded_at))
             loads.append((entry, rows, note))
+        # by name: a file without an optional column has it typed as nulls, after the others
         kept = pl.concat(stamped, how="diagonal") if stamped else None
         if kept is not None:
             _insert(con, HELD, kept.select(_held_columns(fmt)))
@@ -473,7 +480,8 @@ def _commit(con, home: Home, entries: list[Staged], reads: list[Read], key: byte
         if whole_rows:
             con.execute(f"insert into raw.{fmt.table} select * from {HELD}")
         elif kept is not None:
-            _insert(con, f"raw.{fmt.table}", kept)
+            for part in kept.iter_slices(batch_rows or configured_batch_rows()):  # memory: one batch's copy at a time
+                _insert(con, f"raw.{fmt.table}", part)
         con.execute(f"drop table {HELD}")
         results = []
         for entry, rows, note in loads:
@@ -803,11 +811,12 @@ def _relative(home: Home, path: Path) -> str:
 
 
 def _log(con, *results: LoadResult) -> LoadResult:
-    """Each result a row of raw.load_log, in one statement; returns the last (`return _log(con, result)`)."""
+    """Each result a row of raw.load_log, in one statement; returns the last (`return _log(con, result)`). Rows
+    logged together are a microsecond apart, in order: readers list a run's files by time."""
     row = "(" + ", ".join("?" * 12) + ")"
     now = datetime.now(UTC).replace(tzinfo=None)
     con.execute(f"insert into raw.load_log values {', '.join([row] * len(results))}", [
-        value for r in results for value in (
+        value for i, r in enumerate(results) for value in (
             r.load_id, r.file, r.sha256, r.format, r.family, r.outcome, r.rows_read, r.rows_loaded,
-            r.rows_superseded, r.message, r.stored_as, now)]).fetchone()
+            r.rows_superseded, r.message, r.stored_as, now + timedelta(microseconds=i))]).fetchone()
     return results[-1]

@@ -1,9 +1,11 @@
 """Every extract format, recognising a file's format from its header (never from its name), and reading it.
 
 CSV files are read in batches (`batch_rows`), so a national record-level extract never has to fit in memory:
-polars scans the file lazily, each batch is typed, reshaped and pseudonymised before the next is read. Files
-that are neither UTF-8 nor Windows-1252 text are rejected; Windows-1252 is transcoded to a temporary UTF-8
-copy first. Workbooks (XLSX) and headerless ODS extracts are small and read whole.
+polars scans the file lazily, each batch is typed, reshaped and pseudonymised before the next is read. Many small
+files of one format (a month's per-organisation extracts) are read together in one pass (`read_together`), each
+file's rows as reading it alone gives them. Files that are neither UTF-8 nor Windows-1252 text are rejected;
+Windows-1252 is transcoded to a temporary UTF-8 copy first. Workbooks (XLSX) and headerless ODS extracts are small
+and read whole.
 """
 from __future__ import annotations
 
@@ -42,6 +44,7 @@ ZIP_MAGIC = b"PK\x03\x04"  # an XLSX workbook is a zip archive, whatever the fil
 HEADER_SEARCH_ROWS = 20  # publishers put title and notes rows above the table in their workbooks
 BLOCK = 1 << 20
 OTHER_SEPARATORS = {";": "semicolon", "\t": "tab", "|": "pipe"}
+EXTRACT = "__extract"  # in extracts read together: which one a row is from
 
 
 class UnrecognisedHeader(RejectedFile):
@@ -154,10 +157,17 @@ def sniff_columns(source: Path | Extract) -> list[str]:
     if nul_row is not None:
         raise RejectedFile(name, "the file is not UTF-8 or Windows-1252 text (it holds NUL bytes: UTF-16, a binary "
                                  "file, or a damaged copy?)", row=nul_row)
-    first_line = decode(head.split(b"\n", 1)[0] if b"\n" in head else head).strip("\n")
+    first = head.split(b"\n", 1)[0]
+    if b"\r" in first.rstrip(b"\r"):  # the parser would read the whole file as one line
+        raise RejectedFile(name, "its lines end in a carriage return alone (an old Mac text file?); save it with "
+                                 "Windows or Unix line endings", row=1)
+    first_line = decode(first).strip("\n")
     if not first_line.strip():
         raise RejectedFile(name, "the first line is blank; it must be the header", row=1)
-    return next(csv.reader([first_line]))
+    try:
+        return next(csv.reader([first_line]))
+    except csv.Error as err:
+        raise RejectedFile(name, f"the header line is not readable as CSV ({err})", row=1) from None
 
 
 def read_extract(source: Path | Extract, key: bytes | None = None) -> tuple[Format, pl.DataFrame]:
@@ -197,40 +207,49 @@ def read_batches(source: Path | Extract, key: bytes | None = None,
 def read_together(extracts: list[Extract], key: bytes | None = None
                   ) -> tuple[Format, list[pl.DataFrame | None]] | None:
     """Several CSV extracts of one format read, typed and pseudonymised in one pass: the format and each extract's
-    rows as `read_batches` gives them in one batch, or None for an extract to be read alone (no data rows, or a
-    short row). None for them all when any is not plain UTF-8, has another header, or a value or rule fails:
-    `read_batches` then reads each, to load it or reject it as it says. A month's hundreds of per-organisation
-    files pay polars' and Python's per-call costs once, not once a file (a month's absence files: 2.1 s read one
-    by one, 0.7 s together)."""
-    if any(e.utf8 is not True or e.nul_row is not None or _is_workbook(e.path) for e in extracts):
+    rows as `read_batches` gives them in one batch, or None for an extract to be read alone (not plain UTF-8, no
+    header or another one than the first file's, no data rows, a short row). None for them all when a value or a
+    rule fails, or polars cannot read them: `read_batches` then reads each, to load it or reject it as it says. Any
+    other error is raised (the caller then reads each alone, which raises it with the file it is in). A month's
+    hundreds of per-organisation files pay polars' and Python's per-call costs once, not once a file (a month's
+    absence files: 2.1 s read one by one, 0.7 s together)."""
+    headers = [_plain_header(e) for e in extracts]
+    header = next((h for h in headers if h is not None), None)
+    if header is None:
         return None
-    file = "__extract"  # which extract a row is from
+    fmt = recognise(header, extracts[headers.index(header)].name)
+    if not fmt.header or fmt.reshape is not None or fmt.variable is not None:
+        return None
+    _need_key(fmt, key)
+    together = [i for i, h in enumerate(headers) if h == header]
     try:
-        headers = {tuple(sniff_columns(e)) for e in extracts}
-        if len(headers) != 1:
-            return None
-        header = [normalise_header(c) for c in headers.pop()]
-        fmt = recognise(header, extracts[0].name)
-        if not fmt.header or fmt.reshape is not None or fmt.variable is not None:
-            return None
-        _need_key(fmt, key)
-        frame = pl.concat(pl.scan_csv(e.path, has_header=True, infer_schema=False).rename(normalise_header)
+        frame = pl.concat(pl.scan_csv(extracts[i].path, has_header=True, infer_schema=False).rename(normalise_header)
                           .with_row_index(ROW, offset=2)
-                          .with_columns(pl.col(ROW).cast(pl.Int64), pl.lit(i, dtype=pl.Int32).alias(file))
-                          for i, e in enumerate(extracts)).collect()
+                          .with_columns(pl.col(ROW).cast(pl.Int64), pl.lit(i, dtype=pl.Int32).alias(EXTRACT))
+                          for i in together).collect()
         # a null in the last column may be a short row: those files are counted, and one with a short row read alone
-        suspects = frame.filter(pl.col(header[-1]).is_null()).get_column(file).unique().to_list()
+        suspects = frame.filter(pl.col(header[-1]).is_null()).get_column(EXTRACT).unique().to_list()
         short = pl.concat(_miscounted_lines(extracts[i].path, len(header)).head(1)
-                          .with_columns(pl.lit(i, pl.Int32).alias(file)) for i in suspects
-                          ).collect().get_column(file).to_list() if suspects else []
-        frame = drop_blank_rows(frame.filter(~pl.col(file).is_in(short)), values=header)
+                          .with_columns(pl.lit(i, pl.Int32).alias(EXTRACT)) for i in suspects
+                          ).collect().get_column(EXTRACT).to_list() if suspects else []
+        frame = drop_blank_rows(frame.filter(~pl.col(EXTRACT).is_in(short)), values=header)
         # typing and pseudonymising keep every row in its place; a file left with no row is read alone
-        rows = _finish(frame.drop(file), fmt, extracts[0].name, key) if frame.height else frame
-    except (RejectedFile, pl.exceptions.PolarsError):
+        rows = _finish(frame.drop(EXTRACT), fmt, extracts[0].name, key) if frame.height else frame
+    except (RejectedFile, pl.exceptions.PolarsError, pl.exceptions.PanicException):
         return None
-    lengths = dict(frame.group_by(file, maintain_order=True).len().iter_rows())
-    starts = dict(zip(lengths, accumulate(lengths.values(), initial=0), strict=False))
+    lengths = dict(frame.group_by(EXTRACT, maintain_order=True).len().iter_rows())
+    starts = dict(zip(lengths, accumulate(lengths.values(), initial=0), strict=False))  # one start more than files
     return fmt, [rows.slice(starts[i], lengths[i]) if i in lengths else None for i in range(len(extracts))]
+
+
+def _plain_header(extract: Extract) -> list[str] | None:
+    """The normalised header of a plain UTF-8 CSV extract (None for any other: it is read alone)."""
+    if extract.utf8 is not True or extract.nul_row is not None or _is_workbook(extract.path):
+        return None
+    try:
+        return [normalise_header(c) for c in sniff_columns(extract)]
+    except RejectedFile:
+        return None
 
 
 def load_note(fmt: Format, df: pl.DataFrame) -> str:

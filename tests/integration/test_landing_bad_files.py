@@ -92,6 +92,8 @@ CASES = [
          says="the row has 8 fields but the header has 11 (truncated?)"),
     Case("unquoted comma adds a field", text("extra_field.csv", replaced(MAY, "Lewisham and Greenwich", "Lewisham, Greenwich")),
          "rejected", row=3, says="the row has 12 fields but the header has 11"),
+    Case("old Mac line endings (a carriage return alone)", text("cr_only.csv", SICKNESS.replace("\n", "\r")),
+         "rejected", row=1, says="its lines end in a carriage return alone"),
     Case("semicolon-delimited", text("semicolon.csv", SICKNESS.replace(",", ";")), "rejected", row=1,
          says="not comma-separated (its header is semicolon-separated)"),
     Case("tab-delimited", text("tab.csv", SICKNESS.replace(",", "\t")), "rejected", row=1,

@@ -131,6 +131,33 @@ def test_files_read_together_give_each_file_s_rows_as_read_alone(tmp_path, name)
         assert frame.equals(read_extract(path, KEY)[1])
 
 
+def test_files_read_together_leave_each_odd_one_to_be_read_alone(tmp_path):
+    """A file not plain UTF-8, with another header, empty, without data rows or with a short row is left to be read
+    alone; the others are read together as before. A bad value in any of them has them all read alone."""
+    _, text = SAMPLES["staff_in_post"]
+    header, *rows = text.splitlines()
+    columns = header.split(",")
+    files = {
+        "good": (text, True),
+        "windows-1252": (text, False),
+        "columns reordered": ("\n".join(",".join([f.split(",")[1], f.split(",")[0], *f.split(",")[2:]])
+                                        for f in [header, *rows]) + "\n", True),
+        "empty": ("", True),
+        "no data rows": (header + "\n", True),
+        "short row": ("\n".join([header, rows[0].rsplit(",", 1)[0]]) + "\n", True),
+        "good too": ("\n".join([header, rows[1].replace("RJ1", "RJ2")]) + "\n", True),
+    }
+    assert columns[0] != columns[1]
+    extracts = [Extract(write_sample(tmp_path, "staff_in_post", body, f"{i}.csv"), name, utf8=utf8)
+                for i, (name, (body, utf8)) in enumerate(files.items())]
+    fmt, read = read_together(extracts, KEY)
+    assert [e.name for e, rows in zip(extracts, read, strict=True) if rows is not None] == ["good", "good too"]
+    assert read[0].equals(read_extract(extracts[0].path, KEY)[1])
+    assert read[-1].equals(read_extract(extracts[-1].path, KEY)[1])
+    bad_value = write_sample(tmp_path, "staff_in_post", text.replace(",0.6,", ",6,"), "bad.csv")
+    assert read_together([*extracts, Extract(bad_value, "bad value", utf8=True)], KEY) is None
+
+
 def test_a_bad_value_in_a_later_batch_names_its_line_in_the_file(tmp_path):
     _, text = SAMPLES["pulse_responses"]
     header, first, second = text.splitlines()
