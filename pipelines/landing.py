@@ -39,7 +39,8 @@ from .sources.registry import Extract, copy_and_scan, load_note, read_batches, r
 
 READ_AHEAD_BYTES = 128 << 20  # files up to this size are read whole, ahead of their load (a month's largest
 # staff-in-post extract is about 115 MB; larger files are read in batches inside their load, their memory bounded)
-GROUP_BYTES = 32 << 20  # new files of one format load in one transaction, at most this many bytes together
+GROUP_BYTES_ENV = "WELLBEING_LOAD_GROUP_BYTES"
+DEFAULT_GROUP_BYTES = 32 << 20  # new files of one format are read and loaded together, at most this many bytes
 BATCH_ROWS_ENV = "WELLBEING_LOAD_BATCH_ROWS"
 DEFAULT_BATCH_ROWS = 500_000
 SETTLE_ENV = "WELLBEING_SETTLE_SECONDS"
@@ -145,6 +146,11 @@ def ensure_raw_tables(con: duckdb.DuckDBPyConnection, formats: tuple[Format, ...
                     "warehouse from archive/ with `wellbeing rebuild`.")
             for name in (c for c in wanted if c not in found):  # a column added to the format since
                 con.execute(f'alter table {table} add column "{name}" {wanted[name]}')
+
+
+def configured_group_bytes() -> int:
+    """Bytes of new files of one format read and loaded together: bounds a group's memory (0: each file alone)."""
+    return int(os.environ.get(GROUP_BYTES_ENV, DEFAULT_GROUP_BYTES))
 
 
 def configured_batch_rows() -> int:
@@ -332,10 +338,11 @@ def _logged(con, entries: list[Staged]) -> tuple[set[str], set[str], set[str]]:
 def _groups(entries: list[Staged], logged: tuple[set[str], set[str], set[str]]) -> list[list[Staged]]:
     """The staged files in arrival order, cut into groups that each load in one transaction (a month arrives as
     hundreds of per-organisation files: one commit and one pass of the table-wide checks then serve many). A group
-    holds consecutive files of one format, each read whole, together at most GROUP_BYTES, with a name and contents
-    that no load logged and no file before it in the queue has. Any other file is a group of its own: a resend, a
+    holds consecutive files of one format, each read whole, together at most `configured_group_bytes`, with a name
+    and contents that no load logged and no file before it in the queue has. Any other file is a group of its own: a resend, a
     duplicate, a load a crash cut short, a large file."""
     ids, names, shas = (set(known) for known in logged)
+    most = configured_group_bytes()
     groups: list[list[Staged]] = []
     size, open_group = 0, False
     for entry in entries:
@@ -343,7 +350,7 @@ def _groups(entries: list[Staged], logged: tuple[set[str], set[str], set[str]]) 
                  and entry.sha256 not in shas)
         names.add(entry.file_name)
         shas.add(entry.sha256)
-        if plain and open_group and groups[-1][0].format == entry.format and size + entry.size <= GROUP_BYTES:
+        if plain and open_group and groups[-1][0].format == entry.format and size + entry.size <= most:
             groups[-1].append(entry)
             size += entry.size
         else:

@@ -12,10 +12,14 @@ from pipelines import build_state
 from pipelines.cli import main
 from pipelines.defs.dbt import mart_keys
 from pipelines.defs.quality import MART_CHECKS
+from pipelines.keys import create_key
+from pipelines.landing import GROUP_BYTES_ENV
 from pipelines.outcomes import checks_of_run
 from pipelines.project import dbt_project
+from pipelines.runs import prepare
+from pipelines.settings import Home
 from tests.benchmarks.harness import corrected_month, split_last_month
-from tests.conftest import copy_home, land, published_once
+from tests.conftest import copy_home, land, point_environment_at, published_marts, published_once
 
 RECORD_LEVEL_TURNOVER = "int_turnover__record_level_org_monthly"
 INCREMENTAL = ("int_sickness__episode_months", "int_sickness__record_level_staff_group_monthly",
@@ -153,7 +157,7 @@ def test_a_new_month_rebuilds_the_incremental_models_from_that_month_only_and_th
                          ("sickness/int_sickness__record_level_org_monthly", f"period_month >= date '{last}-01'"),
                          ("turnover/int_turnover__record_level_org_monthly", f"period_month >= date '{last}-01'")):
         assert since in (compiled / f"{model}.sql").read_text(), model
-    kept = every_model_table(home)
+    kept, published = every_model_table(home), published_marts(home.serving_db)
     with duckdb.connect(str(home.build_db), read_only=True) as con:
         assert con.execute(f"select count(*) from intermediate.int_sickness__episode_months "
                            f"where period_month = date '{last}-01'").fetchone()[0] > 0
@@ -162,3 +166,14 @@ def test_a_new_month_rebuilds_the_incremental_models_from_that_month_only_and_th
     assert main(["--home", str(home.root), "run"]) == 0
     assert "absence_start >= date" not in (compiled / "sickness/int_sickness__episode_months.sql").read_text()
     assert every_model_table(home) == kept
+
+    # the slow paths publish the same marts: every file landed at once, each read and loaded alone, every model
+    # built whole (the fast ones: a month's files read and loaded together, a new month built incrementally)
+    monkeypatch.setenv(GROUP_BYTES_ENV, "0")
+    slow = Home(tmp_path / "slow")
+    point_environment_at(monkeypatch, slow)
+    prepare(slow)
+    create_key(slow)
+    land(slow, *sorted(tiny.out_dir.iterdir()))
+    assert main(["--home", str(slow.root), "run"]) == 0
+    assert published_marts(slow.serving_db) == published

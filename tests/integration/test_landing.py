@@ -223,8 +223,8 @@ def test_files_loaded_together_end_as_each_would_alone(tmp_path, monkeypatch):
         ("esr_staff_in_post_RJ12.csv", sip_text(sip_rows(2, org="RJ12", first_id=12_0000))),
     ]
     ends = []
-    for group_bytes in (landing.GROUP_BYTES, 0):  # 0: every file alone
-        monkeypatch.setattr("pipelines.landing.GROUP_BYTES", group_bytes)
+    for group_bytes in (landing.DEFAULT_GROUP_BYTES, 0):  # 0: every file alone
+        monkeypatch.setenv(landing.GROUP_BYTES_ENV, str(group_bytes))
         commits.append([])
         together.append([])
         home = Home(tmp_path / f"home{group_bytes}").ensure()
