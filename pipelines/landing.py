@@ -339,8 +339,8 @@ def _groups(entries: list[Staged], logged: tuple[set[str], set[str], set[str]]) 
     """The staged files in arrival order, cut into groups that each load in one transaction (a month arrives as
     hundreds of per-organisation files: one commit and one pass of the table-wide checks then serve many). A group
     holds consecutive files of one format, each read whole, together at most `configured_group_bytes`, with a name
-    and contents that no load logged and no file before it in the queue has. Any other file is a group of its own: a resend, a
-    duplicate, a load a crash cut short, a large file."""
+    and contents that no load logged and no file before it in the queue has. Any other file is a group of its own:
+    a resend, a duplicate, a load a crash cut short, a large file."""
     ids, names, shas = (set(known) for known in logged)
     most = configured_group_bytes()
     groups: list[list[Staged]] = []
@@ -350,7 +350,7 @@ def _groups(entries: list[Staged], logged: tuple[set[str], set[str], set[str]]) 
                  and entry.sha256 not in shas)
         names.add(entry.file_name)
         shas.add(entry.sha256)
-        if plain and open_group and groups[-1][0].format == entry.format and size + entry.size <= most:
+        if plain and open_group and groups[-1][0].format == entry.format and 0 < most and size + entry.size <= most:
             groups[-1].append(entry)
             size += entry.size
         else:
@@ -362,11 +362,11 @@ def _groups(entries: list[Staged], logged: tuple[set[str], set[str], set[str]]) 
 def _load_group(con, home: Home, entries: list[Staged], reads: list[Read], key: bytes | None,
                 batch_rows: int | None) -> list[LoadResult]:
     """A group's files in one transaction. A file that could not be read is loaded on its own (quarantined, when
-    rejected), the files around it as groups. When a file is rejected in the load, the group is halved until that file loads
-    alone (named, quarantined, the rest loaded as if each had loaded alone). Every group that commits passed the
-    checks each of its files would have passed in turn: none of them was known before (`_groups`), and the group's
-    key checks span all its rows, stricter than one file's (a key repeated in another organisation's file of the
-    group, which alone would load, sends the group down to single files)."""
+    rejected), the files around it as groups. When a file is rejected in the load, the group is halved until that
+    file loads alone (named, quarantined, the rest loaded as if each had loaded alone). Every group that commits
+    passed the checks each of its files would have passed in turn: none of them was known before (`_groups`), and
+    the group's key checks span all its rows, stricter than one file's (a key repeated in another organisation's
+    file of the group, which alone would load, sends the group down to single files)."""
     if not entries:
         return []
     if len(entries) == 1:
@@ -457,8 +457,8 @@ def _commit(con, home: Home, entries: list[Staged], reads: list[Read], key: byte
     con.execute("begin transaction")
     try:
         # small files' rows stay in memory while the checks read their key columns held, then go into the raw table
-        # in one insert (an insert costs milliseconds however few its rows); a large file (always alone) waits whole
-        # in the held table, its batches not kept, then moves into the raw table
+        # together, an insert per batch of rows (an insert costs milliseconds however few its rows); a large file
+        # (always alone) waits whole in the held table, its batches not kept, then moves into the raw table
         whole_rows = not _small(first)
         loads, stamped = [], []
         for entry, read in zip(entries, reads, strict=True):

@@ -18,33 +18,36 @@ from pathlib import Path
 
 from pipelines.build_state import FULL_BUILD_ENV
 from pipelines.landing import GROUP_BYTES_ENV
+from pipelines.settings import Home
 from tests.benchmarks.harness import WELLBEING, split_last_month
 from tests.conftest import published_marts
 
 
 def run(home: Path, key: str, folders: list[Path], env: dict[str, str]) -> None:
-    """Each folder's files landed and run in turn, in a home with the given pseudonymisation key."""
-    subprocess.run([WELLBEING, "--home", str(home), "status"], capture_output=True, check=False)
-    (home / "secrets").mkdir(parents=True, exist_ok=True)
-    (home / "secrets" / "pseudonym.key").write_text(key)
-    (home / "secrets" / "pseudonym.key").chmod(0o600)
+    """Each folder's files landed and run in turn, in a new home with the given pseudonymisation key and the given
+    settings for loading and building (none of the caller's)."""
+    h = Home(home).ensure()
+    h.key_file.write_text(key)
+    h.key_file.chmod(0o600)
+    settings = {k: v for k, v in os.environ.items() if k not in (GROUP_BYTES_ENV, FULL_BUILD_ENV)}
     for folder in folders:
-        (home / "landing").mkdir(parents=True, exist_ok=True)
         for path in folder.iterdir():
-            os.link(path, home / "landing" / path.name)
-        subprocess.run([WELLBEING, "--home", str(home), "run"], env={**os.environ, **env}, check=True,
+            os.link(path, h.landing / path.name)
+        subprocess.run([WELLBEING, "--home", str(home), "run"], env={**settings, **env}, check=True,
                        stdout=subprocess.DEVNULL)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", choices=["tiny", "demo", "national"], default="demo")
-    parser.add_argument("--work", type=Path, required=True, help="an empty folder with room for the extracts twice")
+    parser.add_argument("--work", type=Path, required=True,
+                        help="a folder for the extracts and two homes (about four times the extracts' size)")
     parser.add_argument("--seed", type=int, default=2026)
     args = parser.parse_args(argv)
     work = args.work.resolve()
-    shutil.rmtree(work, ignore_errors=True)
     extracts, base, new, fast, slow = (work / n for n in ("extracts", "base", "new_month", "fast", "slow"))
+    for folder in (extracts, base, new, fast, slow):
+        shutil.rmtree(folder, ignore_errors=True)
     subprocess.run([WELLBEING, "generate", "--scale", args.scale, "--out", str(extracts), "--seed", str(args.seed)],
                    check=True, stdout=subprocess.DEVNULL)
     split_last_month(extracts, base, new)
@@ -56,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = sum(len(rows) for rows in fast_marts.values())
     print(f"{args.scale}: {len(fast_marts)} marts, {rows:,} rows; "
           + (f"differ: {', '.join(differ)}" if differ else "the fast and the slow paths published the same rows"))
-    return 1 if differ else 0
+    return 1 if differ or not rows else 0
 
 
 if __name__ == "__main__":
