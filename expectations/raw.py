@@ -291,11 +291,15 @@ def keep_fingerprints(con: duckdb.DuckDBPyConnection, run: str, tables: list[Raw
     con.execute(f"create table if not exists {FINGERPRINTS} (run VARCHAR, relation VARCHAR, months VARCHAR, "
                 "month DATE, rows HUGEINT, fingerprint HUGEINT)")
     con.execute("begin transaction")
-    con.execute(f"delete from {FINGERPRINTS}")
-    for table in tables:
-        con.execute(f"""insert into {FINGERPRINTS} select ?, ?, ?, month, sum(rows), sum(fingerprint)
-                        from {_loads(table)} group by month""", [run, f"raw.{table.name}", table.months])
-    con.execute("commit")
+    try:
+        con.execute(f"delete from {FINGERPRINTS}")
+        for table in tables:
+            con.execute(f"""insert into {FINGERPRINTS} select ?, ?, ?, month, sum(rows), sum(fingerprint)
+                            from {_loads(table)} group by month""", [run, f"raw.{table.name}", table.months])
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
 
 
 def offending_rows(con: duckdb.DuckDBPyConnection, table: RawTable, rule: RawRule) -> tuple[str, ...]:

@@ -300,19 +300,15 @@ Read = tuple[Format, list[pl.DataFrame]] | Exception | None
 
 def _read_group(home: Home, group: list[Staged], key: bytes | None, batch_rows: int) -> list[Read]:
     """A group's files, read together where they can be (`read_together`), else one by one."""
-    fmt, together = None, [None] * len(group)
+    together = None
     if len(group) > 1:
         try:
-            fmt, together = read_together([entry.extract(home) for entry in group], key) or (fmt, together)
+            together = read_together([entry.extract(home) for entry in group], key)
         except Exception:  # noqa: BLE001 - each file read alone then raises what is wrong, with the file it is in
-            pass
-    reads = []
-    for entry, rows in zip(group, together, strict=True):
-        if rows is not None:
-            reads.append((fmt, [rows]))
-        else:
-            reads.append(_read_whole(home, entry, key, batch_rows) if _small(entry) else None)
-    return reads
+            together = None
+    fmt, frames = together or (None, [None] * len(group))
+    return [(fmt, [frame]) if frame is not None else _read_whole(home, entry, key, batch_rows) if _small(entry)
+            else None for entry, frame in zip(group, frames, strict=True)]
 
 
 def _read_whole(home: Home, entry: Staged, key: bytes | None, batch_rows: int) -> Read:

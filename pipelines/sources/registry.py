@@ -223,9 +223,7 @@ def read_together(extracts: list[Extract], key: bytes | None = None
     _need_key(fmt, key)
     together = [i for i, h in enumerate(headers) if h == header]
     try:
-        frame = pl.concat(pl.scan_csv(extracts[i].path, has_header=True, infer_schema=False).rename(normalise_header)
-                          .with_row_index(ROW, offset=2)
-                          .with_columns(pl.col(ROW).cast(pl.Int64), pl.lit(i, dtype=pl.Int32).alias(EXTRACT))
+        frame = pl.concat(_scan(extracts[i].path).with_columns(pl.lit(i, dtype=pl.Int32).alias(EXTRACT))
                           for i in together).collect()
         # a null in the last column may be a short row: those files are counted, and one with a short row read alone
         suspects = frame.filter(pl.col(header[-1]).is_null()).get_column(EXTRACT).unique().to_list()
@@ -240,6 +238,13 @@ def read_together(extracts: list[Extract], key: bytes | None = None
     lengths = dict(frame.group_by(EXTRACT, maintain_order=True).len().iter_rows())
     starts = dict(zip(lengths, accumulate(lengths.values(), initial=0), strict=False))  # one start more than files
     return fmt, [rows.slice(starts[i], lengths[i]) if i in lengths else None for i in range(len(extracts))]
+
+
+def _scan(source: Path) -> pl.LazyFrame:
+    """A UTF-8 CSV's fields as text under its normalised header, each row with its line in the file (the header is
+    line 1), whether the file is read alone or with others."""
+    return (pl.scan_csv(source, has_header=True, infer_schema=False).rename(normalise_header)
+            .with_row_index(ROW, offset=2).with_columns(pl.col(ROW).cast(pl.Int64)))
 
 
 def _plain_header(extract: Extract) -> list[str] | None:
@@ -273,8 +278,7 @@ def _csv_batches(extract: Extract, fmt: Format, header: list[str], key: bytes | 
                  batch_rows: int | None) -> Iterator[pl.DataFrame]:
     file = extract.name
     with _as_utf8(extract) as source:
-        lazy = pl.scan_csv(source, has_header=True, infer_schema=False)
-        lazy = lazy.rename(normalise_header).with_row_index(ROW, offset=2).with_columns(pl.col(ROW).cast(pl.Int64))
+        lazy = _scan(source)
         try:
             frames = iter(lazy.collect_batches(chunk_size=batch_rows)) if batch_rows else iter([lazy.collect()])
         except pl.exceptions.PolarsError as err:

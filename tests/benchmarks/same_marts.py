@@ -17,18 +17,18 @@ import sys
 from pathlib import Path
 
 from pipelines.build_state import FULL_BUILD_ENV
+from pipelines.keys import create_key
 from pipelines.landing import GROUP_BYTES_ENV
 from pipelines.settings import Home
 from tests.benchmarks.harness import WELLBEING, split_last_month
 from tests.conftest import published_marts
 
 
-def run(home: Path, key: str, folders: list[Path], env: dict[str, str]) -> None:
-    """Each folder's files landed and run in turn, in a new home with the given pseudonymisation key and the given
-    settings for loading and building (none of the caller's)."""
+def run(home: Path, folders: list[Path], env: dict[str, str]) -> None:
+    """Each folder's files landed and run in turn, in a new home with its own pseudonymisation key (the marts hold
+    no pseudonym) and the given settings for loading and building (none of the caller's)."""
     h = Home(home).ensure()
-    h.key_file.write_text(key)
-    h.key_file.chmod(0o600)
+    create_key(h)
     settings = {k: v for k, v in os.environ.items() if k not in (GROUP_BYTES_ENV, FULL_BUILD_ENV)}
     for folder in folders:
         for path in folder.iterdir():
@@ -51,9 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     subprocess.run([WELLBEING, "generate", "--scale", args.scale, "--out", str(extracts), "--seed", str(args.seed)],
                    check=True, stdout=subprocess.DEVNULL)
     split_last_month(extracts, base, new)
-    key = os.urandom(32).hex() + "\n"
-    run(fast, key, [base, new], {})
-    run(slow, key, [extracts], {GROUP_BYTES_ENV: "0", FULL_BUILD_ENV: "1"})
+    run(fast, [base, new], {})
+    run(slow, [extracts], {GROUP_BYTES_ENV: "0", FULL_BUILD_ENV: "1"})
     fast_marts, slow_marts = (published_marts(home / "warehouse" / "serving.duckdb") for home in (fast, slow))
     differ = sorted(t for t in fast_marts.keys() | slow_marts.keys() if fast_marts.get(t) != slow_marts.get(t))
     rows = sum(len(rows) for rows in fast_marts.values())

@@ -12,14 +12,11 @@ from pipelines import build_state
 from pipelines.cli import main
 from pipelines.defs.dbt import mart_keys
 from pipelines.defs.quality import MART_CHECKS
-from pipelines.keys import create_key
 from pipelines.landing import GROUP_BYTES_ENV
 from pipelines.outcomes import checks_of_run
 from pipelines.project import dbt_project
-from pipelines.runs import prepare
-from pipelines.settings import Home
 from tests.benchmarks.harness import corrected_month, split_last_month
-from tests.conftest import copy_home, land, point_environment_at, published_marts, published_once
+from tests.conftest import copy_home, land, published_marts, published_once
 
 RECORD_LEVEL_TURNOVER = "int_turnover__record_level_org_monthly"
 INCREMENTAL = ("int_sickness__episode_months", "int_sickness__record_level_staff_group_monthly",
@@ -170,10 +167,5 @@ def test_a_new_month_rebuilds_the_incremental_models_from_that_month_only_and_th
     # the slow paths publish the same marts: every file landed at once, each read and loaded alone, every model
     # built whole (the fast ones: a month's files read and loaded together, a new month built incrementally)
     monkeypatch.setenv(GROUP_BYTES_ENV, "0")
-    slow = Home(tmp_path / "slow")
-    point_environment_at(monkeypatch, slow)
-    prepare(slow)
-    create_key(slow)
-    land(slow, *sorted(tiny.out_dir.iterdir()))
-    assert main(["--home", str(slow.root), "run"]) == 0
+    slow = published_once(tmp_path_factory, "tiny_by_the_slow_paths", lambda h: land(h, *sorted(tiny.out_dir.iterdir())))
     assert published_marts(slow.serving_db) == published
